@@ -1,0 +1,691 @@
+"""The SQLite registry: schema, validated upserts, provenance, history, results.
+
+Every collection run is one transaction: it commits whole or leaves the
+registry as it was, whatever kills it. Rows are upserted by natural key in
+large ``executemany`` batches; a row that did not change is not touched, so
+running the same import twice changes nothing. A changed row's old version moves
+to ``<table>_history`` (by trigger) and a row missing from a full snapshot is
+ended with ``valid_to``, never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import sqlite_utils
+
+from .api import Component, PluginError
+from .records import CONTRACT_RECORDS, Ended, Record, Rejected, Update, sql_type
+
+SCHEMA_VERSION = 1
+BATCH_SIZE = 10_000
+# Columns the core adds to every collected table.
+PROVENANCE_COLUMNS = {
+    "source": "TEXT",  # the collector that delivered this version
+    "run_id": "INTEGER",  # collection_runs.run_id of that delivery
+    "valid_from": "TEXT",  # as-of date of the run that delivered it
+    "valid_to": "TEXT",  # set when the source stopped saying it; NULL while current
+    "ended_run_id": "INTEGER",
+}
+
+CORE_TABLES_SQL = """
+CREATE TABLE IF NOT EXISTS collection_runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    collector TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    source TEXT,
+    as_of TEXT,
+    records INTEGER,
+    rejected INTEGER,
+    changed INTEGER,
+    ended INTEGER,
+    options TEXT
+);
+CREATE TABLE IF NOT EXISTS rejected_records (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES collection_runs(run_id),
+    source TEXT,
+    line INTEGER,
+    raw TEXT,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS collector_state (
+    collector TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT,
+    updated_at TEXT,
+    PRIMARY KEY (collector, key)
+);
+CREATE TABLE IF NOT EXISTS build_runs (
+    build_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    steps TEXT
+);
+"""
+
+
+class RegistryError(Exception):
+    """The registry cannot be used as asked (e.g. it is newer than this inspect-kit)."""
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# ---------------------------------------------------------------------------
+# Validation: record -> tuple of SQLite values
+# ---------------------------------------------------------------------------
+
+
+def _to_date(value):
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        datetime.date.fromisoformat(value)  # raises ValueError with the value in it
+        return value
+    raise ValueError(f"{value!r} is not a date")
+
+
+def _to_int(value):
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ValueError(f"{value!r} is not an integer")
+
+
+def _to_float(value):
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    return float(value)
+
+
+def _to_bool(value):
+    if isinstance(value, bool):
+        return int(value)
+    if value in (0, 1):
+        return value
+    raise ValueError(f"{value!r} is not true or false")
+
+
+def _to_str(value):
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"{value!r} is not text")
+
+
+_CONVERTERS = {
+    str: _to_str,
+    int: _to_int,
+    float: _to_float,
+    bool: _to_bool,
+    datetime.date: _to_date,
+}
+
+
+@dataclass
+class TableWriter:
+    """Compiled SQL and converters for one record class."""
+
+    record_class: type[Record]
+    columns: list[str]  # the columns this writer sets
+    converters: list[tuple[str, Any]]
+    key_positions: list[int]
+    upsert_sql: str = ""
+    insert_sql: str = ""
+
+    @classmethod
+    def for_class(cls, record_class: type[Record]) -> "TableWriter":
+        stored = [c for c in record_class.columns() if record_class.__derived__ or not c.derived]
+        names = [c.name for c in stored]
+        writer = cls(
+            record_class,
+            names,
+            [(c.name, _CONVERTERS[c.type]) for c in stored],
+            [names.index(k) for k in record_class.__key__],
+        )
+        table = _quote(record_class.__table__)
+        if record_class.__derived__:
+            placeholders = ", ".join("?" for _ in names)
+            writer.insert_sql = (
+                f"INSERT OR REPLACE INTO {table} ({', '.join(map(_quote, names))}) "
+                f"VALUES ({placeholders})"
+            )
+        else:
+            writer.upsert_sql = _upsert_sql(record_class, names)
+        return writer
+
+    def convert(self, record: Record) -> tuple:
+        values = []
+        for name, converter in self.converters:
+            value = getattr(record, name)
+            if value is not None:
+                try:
+                    value = converter(value)
+                except (ValueError, TypeError) as error:
+                    raise ValueError(f"{self.record_class.__table__}.{name}: {error}") from None
+            values.append(value)
+        for position in self.key_positions:
+            if values[position] is None or values[position] == "":
+                raise ValueError(
+                    f"{self.record_class.__table__}.{self.columns[position]}: key is empty"
+                )
+        return tuple(values)
+
+
+def _upsert_sql(record_class: type[Record], names: list[str]) -> str:
+    """Insert, or merge into the current row only when something changed.
+
+    A value the source does not give (None) keeps what the registry knows, so
+    two sources that describe the same company do not undo each other.
+    """
+    table = _quote(record_class.__table__)
+    key = record_class.__key__
+    data = [n for n in names if n not in key]
+    all_columns = names + ["source", "run_id", "valid_from"]
+    placeholders = ", ".join("?" for _ in all_columns)
+    sets = [f"{_quote(n)} = coalesce(excluded.{_quote(n)}, {table}.{_quote(n)})" for n in data]
+    sets += [
+        "source = excluded.source",
+        "run_id = excluded.run_id",
+        "valid_from = excluded.valid_from",
+        "valid_to = NULL",
+        "ended_run_id = NULL",
+    ]
+    changed = [f"{table}.valid_to IS NOT NULL"] + [
+        f"(excluded.{_quote(n)} IS NOT NULL AND excluded.{_quote(n)} IS NOT {table}.{_quote(n)})"
+        for n in data
+    ]
+    return (
+        f"INSERT INTO {table} ({', '.join(map(_quote, all_columns))}) VALUES ({placeholders}) "
+        f"ON CONFLICT ({', '.join(map(_quote, key))}) DO UPDATE SET {', '.join(sets)} "
+        f"WHERE {' OR '.join(changed)}"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class RunReport:
+    run_id: int
+    collector: str
+    records: int = 0
+    rejected: int = 0
+    changed: int = 0
+    ended: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class Run:
+    """What a collector sees while it runs: its inputs, options, state and the registry."""
+
+    registry: "Registry"
+    run_id: int
+    collector: str
+    files: list[Path] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    base_url: str | None = None
+    # The as-of date of what is being read; rows get it as valid_from.
+    as_of: str = field(default_factory=lambda: datetime.date.today().isoformat())
+    # The file or URL being read now, for rejected_records.
+    source: str | None = None
+    cache_dir: Path | None = None
+    show_progress: bool = False
+    snapshot_classes: set = field(default_factory=set)
+    _state_updates: dict[str, Any] = field(default_factory=dict)
+
+    def full_snapshot(self, *record_classes: type[Record]) -> None:
+        """Declare that this run delivers every current row of these tables for this source.
+
+        Call it before yielding the first record. Rows this source delivered before
+        and does not deliver now are then ended, not deleted.
+        """
+        for record_class in record_classes:
+            if record_class.__derived__:
+                raise PluginError(f"{record_class.__table__} is derived: it has no snapshots")
+            self.snapshot_classes.add(record_class)
+
+    def get_state(self, key: str, default=None):
+        """A value this collector saved in an earlier successful run (e.g. a sync timestamp)."""
+        if key in self._state_updates:
+            return self._state_updates[key]
+        row = self.registry.conn.execute(
+            "SELECT value FROM collector_state WHERE collector = ? AND key = ?",
+            (self.collector, key),
+        ).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_state(self, key: str, value) -> None:
+        """Save a value for the next run; kept only if this run commits."""
+        self._state_updates[key] = value
+
+    def progress(self, iterable=None, **kwargs):
+        """A tqdm progress bar on stderr, shown when the CLI asks for progress."""
+        from tqdm import tqdm
+
+        kwargs.setdefault("disable", not self.show_progress)
+        kwargs.setdefault("leave", False)
+        kwargs.setdefault("dynamic_ncols", True)
+        return tqdm(iterable, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# The registry
+# ---------------------------------------------------------------------------
+
+
+class Registry:
+    """One SQLite file holding every table of the data contract and more."""
+
+    def __init__(self, path: str | Path = "registry.db", *, extra_records: Iterable[type[Record]] = ()):
+        self.path = Path(path)
+        self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.db = sqlite_utils.Database(self.conn)
+        from .plugins import get_plugin_manager
+
+        get_plugin_manager().hook.prepare_connection(conn=self.conn)
+        self.record_classes = _unique_tables([*CONTRACT_RECORDS, *extra_records])
+        self._writers: dict[type[Record], TableWriter] = {}
+        self.migrate()
+
+    @classmethod
+    def open(cls, path: str | Path = "registry.db") -> "Registry":
+        """Open with every plugin's tables (``register_tables``)."""
+        from .plugins import get_tables
+
+        return cls(path, extra_records=get_tables())
+
+    def close(self):
+        self.conn.close()
+
+    # -- schema ------------------------------------------------------------
+
+    def migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RegistryError(
+                f"{self.path} was written by a newer inspect-kit (schema {version}; "
+                f"this one knows up to {SCHEMA_VERSION}). Upgrade inspect-kit to open it."
+            )
+        with self.transaction():
+            for statement in CORE_TABLES_SQL.split(";"):
+                if statement.strip():
+                    self.conn.execute(statement)
+            for record_class in self.record_classes:
+                self._ensure_table(record_class)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _ensure_table(self, record_class: type[Record]) -> None:
+        table = record_class.__table__
+        columns = {c.name: sql_type(c) for c in record_class.columns()}
+        if not record_class.__derived__:
+            columns.update(PROVENANCE_COLUMNS)
+        self._create_or_extend(table, columns)
+        key = ", ".join(map(_quote, record_class.__key__))
+        self.conn.execute(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {_quote('idx_' + table + '_key')} "
+            f"ON {_quote(table)} ({key})"
+        )
+        if record_class.__derived__:
+            if record_class.__producer__:
+                self.conn.execute(
+                    f"CREATE INDEX IF NOT EXISTS {_quote('idx_' + table + '_producer')} "
+                    f"ON {_quote(table)} ({_quote(record_class.__producer__)})"
+                )
+            return
+        history = table + "_history"
+        self._create_or_extend(history, {"history_id": "INTEGER PRIMARY KEY", **columns})
+        self.conn.execute(
+            f"CREATE INDEX IF NOT EXISTS {_quote('idx_' + history + '_key')} ON {_quote(history)} ({key})"
+        )
+        self.conn.execute(
+            f"CREATE INDEX IF NOT EXISTS {_quote('idx_' + table + '_source_current')} "
+            f"ON {_quote(table)} (source) WHERE valid_to IS NULL"
+        )
+        names = list(columns)
+        old_values = [
+            f"coalesce(old.valid_to, new.valid_from)" if n == "valid_to" else f"old.{_quote(n)}"
+            for n in names
+        ]
+        # Replace the trigger so that columns added since are copied too.
+        trigger = _quote(table + "_keep_history")
+        self.conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        self.conn.execute(
+            f"CREATE TRIGGER {trigger} AFTER UPDATE ON {_quote(table)} "
+            f"WHEN old.run_id IS NOT new.run_id BEGIN "
+            f"INSERT INTO {_quote(history)} ({', '.join(map(_quote, names))}) "
+            f"VALUES ({', '.join(old_values)}); END"
+        )
+
+    def _create_or_extend(self, table: str, columns: dict[str, str]) -> None:
+        existing = {row[1] for row in self.conn.execute(f"PRAGMA table_info({_quote(table)})")}
+        if not existing:
+            body = ", ".join(f"{_quote(n)} {t}" for n, t in columns.items())
+            self.conn.execute(f"CREATE TABLE {_quote(table)} ({body})")
+            return
+        for name, sql in columns.items():
+            if name not in existing:
+                self.conn.execute(f"ALTER TABLE {_quote(table)} ADD COLUMN {_quote(name)} {sql}")
+
+    def writer(self, record_class: type[Record]) -> TableWriter:
+        writer = self._writers.get(record_class)
+        if writer is None:
+            if record_class not in self.record_classes:
+                raise PluginError(
+                    f"{record_class.__name__} ({record_class.__table__}) is not a registered table: "
+                    "declare it with the register_tables hook"
+                )
+            writer = self._writers[record_class] = TableWriter.for_class(record_class)
+        return writer
+
+    @contextmanager
+    def transaction(self):
+        """One write transaction; rolled back on any exception, Ctrl-C included."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- collection --------------------------------------------------------
+
+    def collect(
+        self,
+        collector,
+        *,
+        files: Iterable[str | Path] = (),
+        options: dict[str, Any] | None = None,
+        base_url: str | None = None,
+        cache_dir: str | Path | None = None,
+        show_progress: bool = False,
+    ) -> RunReport:
+        """Run one collector in one transaction and return what it did."""
+        started = time.perf_counter()
+        files = [Path(f) for f in files]
+        with self.transaction(), self._load_pragmas():
+            run_id = self.conn.execute(
+                "INSERT INTO collection_runs (collector, started_at, source, options) VALUES (?, ?, ?, ?)",
+                (
+                    collector.name,
+                    _now(),
+                    ", ".join(f.name for f in files) or base_url,
+                    json.dumps(options or {}, default=str, sort_keys=True),
+                ),
+            ).lastrowid
+            run = Run(
+                registry=self,
+                run_id=run_id,
+                collector=collector.name,
+                files=files,
+                options=dict(options or {}),
+                base_url=base_url,
+                source=", ".join(str(f) for f in files) or base_url,
+                cache_dir=Path(cache_dir) if cache_dir else None,
+                show_progress=show_progress,
+            )
+            report = _Loader(self, run).load(collector.collect(run))
+            for key, value in run._state_updates.items():
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO collector_state (collector, key, value, updated_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (collector.name, key, json.dumps(value), _now()),
+                )
+            self.conn.execute(
+                "UPDATE collection_runs SET finished_at = ?, as_of = ?, records = ?, rejected = ?, "
+                "changed = ?, ended = ? WHERE run_id = ?",
+                (_now(), run.as_of, report.records, report.rejected, report.changed, report.ended, run_id),
+            )
+        report.seconds = time.perf_counter() - started
+        return report
+
+    @contextmanager
+    def _load_pragmas(self):
+        """A large page cache while loading; the default again afterwards."""
+        previous = self.conn.execute("PRAGMA cache_size").fetchone()[0]
+        self.conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA cache_size = {previous}")
+
+    # -- build results -----------------------------------------------------
+
+    def derived_classes(self) -> list[type[Record]]:
+        return [c for c in self.record_classes if c.__derived__]
+
+    def store_results(self, component: Component, items: Iterable[Any], producer: str | None = None) -> int:
+        """Replace a resolver's, scorer's or scheduler's previous results with new ones.
+
+        Call inside a transaction. Returns the number of rows stored.
+        """
+        producer = producer or component.name
+        for record_class in self.derived_classes():
+            if record_class.__producer__:
+                self.conn.execute(
+                    f"DELETE FROM {_quote(record_class.__table__)} "
+                    f"WHERE {_quote(record_class.__producer__)} = ?",
+                    (producer,),
+                )
+        pending: dict[type[Record], list[tuple]] = {}
+        stored = 0
+        version = getattr(component, "version", None)
+        for item in items:
+            if isinstance(item, Update):
+                self._apply_update(item)
+                stored += 1
+                continue
+            if not isinstance(item, Record) or not item.__derived__:
+                raise PluginError(
+                    f"{component.kind} {component.name!r} yielded {item!r}: "
+                    "expected a derived record (e.g. RiskFlag) or an Update"
+                )
+            record_class = type(item)
+            if record_class.__producer__:
+                setattr(item, record_class.__producer__, producer)
+            if hasattr(item, "scorer_version") and version and not item.scorer_version:
+                item.scorer_version = version
+            if hasattr(item, "evidence") and isinstance(item.evidence, (dict, list)):
+                item.evidence = json.dumps(item.evidence, sort_keys=True, default=str)
+            writer = self.writer(record_class)
+            try:
+                row = writer.convert(item)
+            except ValueError as error:
+                raise PluginError(f"{component.kind} {component.name!r}: {error}") from None
+            batch = pending.setdefault(record_class, [])
+            batch.append(row)
+            stored += 1
+            if len(batch) >= BATCH_SIZE:
+                self.conn.executemany(writer.insert_sql, batch)
+                batch.clear()
+        for record_class, batch in pending.items():
+            if batch:
+                self.conn.executemany(self.writer(record_class).insert_sql, batch)
+        return stored
+
+    def _apply_update(self, update: Update) -> None:
+        record_class = update.record_class
+        allowed = {c.name for c in record_class.columns() if c.derived or record_class.__derived__}
+        bad = set(update.values) - allowed
+        if bad:
+            raise PluginError(f"Update of {record_class.__table__} may set only derived columns, not {sorted(bad)}")
+        sets = ", ".join(f"{_quote(k)} = ?" for k in update.values)
+        where = " AND ".join(f"{_quote(k)} = ?" for k in record_class.__key__)
+        self.conn.execute(
+            f"UPDATE {_quote(record_class.__table__)} SET {sets} WHERE {where}",
+            [*update.values.values(), *(update.key[k] for k in record_class.__key__)],
+        )
+
+    # -- reading -----------------------------------------------------------
+
+    def as_of_sql(self, record_class: type[Record], date_param: str = ":as_of") -> str:
+        """SQL for a collected table as it stood on a date: current rows and history together."""
+        if record_class.__derived__:
+            raise RegistryError(f"{record_class.__table__} keeps no history")
+        table = record_class.__table__
+        columns = ", ".join(map(_quote, [*record_class.column_names(), *PROVENANCE_COLUMNS]))
+        where = f"valid_from <= {date_param} AND (valid_to IS NULL OR valid_to > {date_param})"
+        return (
+            f"SELECT {columns} FROM {_quote(table)} WHERE {where} "
+            f"UNION ALL SELECT {columns} FROM {_quote(table + '_history')} WHERE {where}"
+        )
+
+    def as_of(self, record_class: type[Record], date: str) -> list[dict]:
+        cursor = self.conn.execute(self.as_of_sql(record_class), {"as_of": date})
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+
+def _unique_tables(classes: list[type[Record]]) -> list[type[Record]]:
+    seen: dict[str, type[Record]] = {}
+    for record_class in classes:
+        other = seen.get(record_class.__table__)
+        if other is not None and other is not record_class:
+            raise PluginError(
+                f"{record_class.__name__} and {other.__name__} both declare table {record_class.__table__!r}"
+            )
+        seen[record_class.__table__] = record_class
+    return list(seen.values())
+
+
+class _Loader:
+    """Streams a collector's items into the registry in batches."""
+
+    def __init__(self, registry: Registry, run: Run):
+        self.registry = registry
+        self.conn = registry.conn
+        self.run = run
+        self.pending: dict[type[Record], list[tuple]] = {}
+        self.seen_tables: dict[type[Record], str] = {}
+        self.report = RunReport(run.run_id, run.collector)
+        self.rejects: list[tuple] = []
+
+    def load(self, items) -> RunReport:
+        for item in items:
+            if isinstance(item, Record):
+                self._add(item)
+            elif isinstance(item, Rejected):
+                self._reject(item.source or self.run.source, item.line, item.raw, item.error)
+            elif isinstance(item, Ended):
+                self._end(item)
+            else:
+                raise PluginError(
+                    f"collector {self.run.collector!r} yielded {item!r}: "
+                    "expected a Record, Rejected or Ended"
+                )
+        for record_class in list(self.pending):
+            self._flush(record_class)
+        self._flush_rejects()
+        self._end_missing()
+        return self.report
+
+    def _add(self, record: Record) -> None:
+        record_class = type(record)
+        if record_class.__derived__:
+            raise PluginError(f"collectors may not yield derived records ({record_class.__table__})")
+        writer = self.registry.writer(record_class)
+        try:
+            row = writer.convert(record)
+        except ValueError as error:
+            raw = json.dumps(record.values(), default=str)
+            self._reject(self.run.source, record.line, raw, str(error))
+            return
+        batch = self.pending.setdefault(record_class, [])
+        batch.append(row)
+        self.report.records += 1
+        if len(batch) >= BATCH_SIZE:
+            self._flush(record_class)
+
+    def _flush(self, record_class: type[Record]) -> None:
+        batch = self.pending.get(record_class)
+        if not batch:
+            return
+        writer = self.registry.writer(record_class)
+        provenance = (self.run.collector, self.run.run_id, self.run.as_of)
+        cursor = self.conn.executemany(writer.upsert_sql, [row + provenance for row in batch])
+        self.report.changed += cursor.rowcount
+        if record_class in self.run.snapshot_classes:
+            seen = self._seen_table(record_class)
+            keys = [tuple(row[p] for p in writer.key_positions) for row in batch]
+            marks = ", ".join("?" for _ in record_class.__key__)
+            self.conn.executemany(f"INSERT OR IGNORE INTO {seen} VALUES ({marks})", keys)
+        batch.clear()
+
+    def _seen_table(self, record_class: type[Record]) -> str:
+        name = self.seen_tables.get(record_class)
+        if name is None:
+            name = f"temp.{_quote('seen_' + record_class.__table__)}"
+            key = ", ".join(map(_quote, record_class.__key__))
+            self.conn.execute(f"DROP TABLE IF EXISTS {name}")
+            self.conn.execute(f"CREATE TABLE {name} ({key}, PRIMARY KEY ({key}))")
+            self.seen_tables[record_class] = name
+        return name
+
+    def _reject(self, source, line, raw, error) -> None:
+        self.rejects.append((self.run.run_id, source, line, raw, error))
+        self.report.rejected += 1
+        if len(self.rejects) >= BATCH_SIZE:
+            self._flush_rejects()
+
+    def _flush_rejects(self) -> None:
+        if self.rejects:
+            self.conn.executemany(
+                "INSERT INTO rejected_records (run_id, source, line, raw, error) VALUES (?, ?, ?, ?, ?)",
+                self.rejects,
+            )
+            self.rejects.clear()
+
+    def _end(self, item: Ended) -> None:
+        record_class = item.record_class
+        self._flush(record_class)
+        where = " AND ".join(f"{_quote(k)} = ?" for k in record_class.__key__)
+        try:
+            key = [item.key[k] for k in record_class.__key__]
+        except KeyError as missing:
+            self._reject(self.run.source, item.line, json.dumps(item.key, default=str), f"end: key {missing} missing")
+            return
+        cursor = self.conn.execute(
+            f"UPDATE {_quote(record_class.__table__)} SET valid_to = ?, ended_run_id = ? "
+            f"WHERE {where} AND valid_to IS NULL",
+            [item.on or self.run.as_of, self.run.run_id, *key],
+        )
+        self.report.ended += cursor.rowcount
+
+    def _end_missing(self) -> None:
+        for record_class in self.run.snapshot_classes:
+            seen = self._seen_table(record_class)
+            table = _quote(record_class.__table__)
+            match = " AND ".join(f"s.{_quote(k)} = {table}.{_quote(k)}" for k in record_class.__key__)
+            cursor = self.conn.execute(
+                f"UPDATE {table} SET valid_to = ?, ended_run_id = ? "
+                f"WHERE valid_to IS NULL AND source = ? AND NOT EXISTS (SELECT 1 FROM {seen} s WHERE {match})",
+                (self.run.as_of, self.run.run_id, self.run.collector),
+            )
+            self.report.ended += cursor.rowcount
+            self.conn.execute(f"DROP TABLE {seen}")
