@@ -146,7 +146,7 @@ def _component_options(component):
             click.Option(
                 [option.flag],
                 option.name,
-                default=option.default,
+                default=bool(option.default) if option.is_flag else option.default,
                 type=None if option.is_flag else option.type,
                 is_flag=option.is_flag,
                 envvar=option.envvar,

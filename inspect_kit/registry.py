@@ -613,7 +613,7 @@ class _Loader:
         try:
             row = writer.convert(record)
         except ValueError as error:
-            raw = json.dumps(record.values(), default=str)
+            raw = json.dumps({k: v for k, v in record.values().items() if v is not None}, default=str)
             self._reject(self.run.source, record.line, raw, str(error))
             return
         batch = self.pending.setdefault(record_class, [])
