@@ -21,6 +21,7 @@ from .records import (  # noqa: E402
     Ended,
     Entity,
     InspectionVisit,
+    OwnershipPath,
     Provider,
     Record,
     Rejected,
@@ -28,6 +29,7 @@ from .records import (  # noqa: E402
     RiskFlag,
     Title,
     TitleProprietor,
+    UltimateOwner,
     Update,
     col,
     derived,
@@ -35,7 +37,7 @@ from .records import (  # noqa: E402
 
 __all__ = [
     "BuildContext", "CareHome", "CareHomeTitle", "Collector", "Ended", "Entity", "Exporter",
-    "InspectionVisit", "Option", "PluginError", "Provider", "Query", "Record", "Rejected",
+    "InspectionVisit", "Option", "OwnershipPath", "PluginError", "Provider", "Query", "Record", "Rejected",
     "Relationship", "Resolver", "RiskFlag", "Scheduler", "Scorer", "SourceError", "Title",
-    "TitleProprietor", "Update", "col", "derived", "hookimpl",
+    "TitleProprietor", "UltimateOwner", "Update", "col", "derived", "hookimpl",
 ]

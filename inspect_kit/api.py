@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator
 
 if TYPE_CHECKING:
@@ -92,9 +93,25 @@ class Collector(Component):
     method = "collect"
     # Whether the command takes FILES (bulk files) or none (an API).
     takes_files: bool = True
+    # For monthly files: the publisher's download page and a regex for the file
+    # links on it. With both set, ``collect NAME --latest`` fetches the newest file.
+    latest_page: str | None = None
+    latest_pattern: str | None = None
 
     def collect(self, run: Run) -> Iterator[Any]:
         raise NotImplementedError
+
+    def latest_files(self, download_dir: Path, *, page: str | None = None, show_progress: bool = False) -> list[Path]:
+        """Download the newest published file(s) into ``download_dir`` and return their paths.
+
+        The default reads ``latest_page`` (or ``page``) and takes the newest link
+        matching ``latest_pattern``; override it for sources with an API.
+        """
+        from .downloads import fetch_latest
+
+        if not (page or self.latest_page) or not self.latest_pattern:
+            raise SourceError(f"{self.name} has no download page: give the files instead")
+        return [fetch_latest(page or self.latest_page, self.latest_pattern, download_dir, show_progress=show_progress)]
 
 
 @dataclass

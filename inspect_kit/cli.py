@@ -158,7 +158,16 @@ def _component_options(component):
 
 
 def _collect_command(collector):
-    def run(db_path, base_url, cache_dir, progress, files=(), **options):
+    def run(db_path, base_url, cache_dir, progress, files=(), latest=False, latest_from=None,
+            download_dir=None, **options):
+        if latest:
+            files = collector.latest_files(
+                Path(download_dir or Path(db_path).resolve().parent / "downloads"),
+                page=latest_from,
+                show_progress=progress,
+            )
+        elif collector.takes_files and not files:
+            raise click.UsageError(f"give the {collector.name} file(s) to read, or --latest")
         registry = open_registry(db_path)
         try:
             report = registry.collect(
@@ -184,7 +193,14 @@ def _collect_command(collector):
 
     params = []
     if collector.takes_files:
-        params.append(click.Argument(["files"], nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False)))
+        params.append(click.Argument(["files"], nargs=-1, type=click.Path(exists=True, dir_okay=False)))
+    if collector.takes_files and collector.latest_pattern:
+        params += [
+            click.Option(["--latest"], is_flag=True, help="Download the newest published file and read it."),
+            click.Option(["--latest-from"], default=None, help="Download page to read instead of the publisher's."),
+            click.Option(["--download-dir"], default=None, type=click.Path(file_okay=False),
+                         help="Where downloads go (default: downloads/ beside the db); kept for resume."),
+        ]
     params += [
         click.Option(["--db", "db_path"], default=DEFAULT_DB, show_default=True, envvar="INSPECT_KIT_DB",
                      type=click.Path(dir_okay=False), help="The registry database (SQLite)."),

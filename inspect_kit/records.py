@@ -338,6 +338,52 @@ class InspectionVisit(Record):
     inspector: str | None = None
 
 
+@dataclass(kw_only=True)
+class OwnershipPath(Record):
+    __table__ = "ownership_paths"
+    __key__ = ("subject_id", "path_number")
+    __derived__ = True
+    __producer__ = "resolver"
+    __description__ = (
+        "Every ownership path from an entity up to where it ends: an ultimate owner, "
+        "or the point where it cannot be traced, and why."
+    )
+
+    subject_id: str = col("The entity whose owners are traced")
+    path_number: int = col("1, 2, ... for each path above the subject")
+    depth: int | None = col("Number of ownership steps on the path")
+    path: str | None = col("JSON array of entity ids, from the subject up to the end of the path")
+    relationship_ids: str | None = col("JSON array of the relationships the path follows")
+    end_id: str | None = col("Entity where the path ends (NULL when the owner is declared unknown)")
+    end_kind: str | None = col(
+        "person, listed_company, public_body, charity (traceable ends); or unknown_owner, "
+        "super_secure, not_in_register, foreign_not_found, no_psc_filed, cycle (untraceable)"
+    )
+    traceable: bool | None = None
+    reason: str | None = col("The rule that decided the end of the path, in words")
+    share_min: float | None = col("Lowest effective share along the path, in percent")
+    share_max: float | None = col("Highest effective share along the path, in percent")
+    resolver: str | None = None
+
+
+@dataclass(kw_only=True)
+class UltimateOwner(Record):
+    __table__ = "ultimate_owners"
+    __key__ = ("subject_id", "owner_id")
+    __derived__ = True
+    __producer__ = "resolver"
+    __description__ = "Each entity's identified ultimate owners, with effective share as an interval."
+
+    subject_id: str
+    owner_id: str
+    owner_kind: str | None = col("person, listed_company, public_body or charity")
+    share_min: float | None = None
+    share_max: float | None = None
+    min_depth: int | None = None
+    paths: int | None = col("How many paths reach this owner")
+    resolver: str | None = None
+
+
 CONTRACT_RECORDS: tuple[type[Record], ...] = (
     CareHome,
     Provider,
@@ -348,4 +394,6 @@ CONTRACT_RECORDS: tuple[type[Record], ...] = (
     CareHomeTitle,
     RiskFlag,
     InspectionVisit,
+    OwnershipPath,
+    UltimateOwner,
 )
