@@ -1,0 +1,36 @@
+import sys
+import textwrap
+
+import pytest
+
+
+def pytest_configure(config):
+    # Load only plugins shipped with inspect-kit, never a third-party one that
+    # happens to be installed (see inspect_kit.plugins).
+    sys._called_from_test = True
+
+
+def pytest_unconfigure(config):
+    del sys._called_from_test
+
+
+@pytest.fixture
+def registry(tmp_path):
+    from inspect_kit.registry import Registry
+
+    reg = Registry.open(tmp_path / "registry.db")
+    yield reg
+    reg.close()
+
+
+@pytest.fixture
+def plugin_dir(tmp_path):
+    """Write one-off plugin files: ``plugin_dir("name", source)`` -> the directory."""
+    directory = tmp_path / "plugins"
+    directory.mkdir()
+
+    def write(name, source):
+        (directory / f"{name}.py").write_text(textwrap.dedent(source))
+        return directory
+
+    return write
