@@ -91,3 +91,13 @@ def test_the_examples_work_together(tmp_path):
     finally:
         for name in names:
             plugin_module.pm.unregister(name=name)
+
+
+def test_registry_doc_names_every_contract_table_and_column():
+    from inspect_kit.records import CONTRACT_RECORDS
+
+    text = (Path(__file__).parent.parent / "docs" / "registry.md").read_text()
+    for record_class in CONTRACT_RECORDS:
+        assert f"## `{record_class.__table__}`" in text
+        for column in record_class.column_names():
+            assert f"| `{column}` |" in text, f"{record_class.__table__}.{column} is not in docs/registry.md"
