@@ -303,6 +303,11 @@ def serve(db_path, host, port, secret):
     uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
 
 
+@cli.group()
+def report():
+    """Reports for people: plugins add theirs here (e.g. landlords, backtest)."""
+
+
 @cli.command()
 def plugins():
     """List the installed plugins and their hooks, as JSON."""

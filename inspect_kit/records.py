@@ -334,8 +334,14 @@ class InspectionVisit(Record):
     due_by: datetime.date | None = None
     planned_date: datetime.date | None = None
     priority: float | None = None
-    reason: str | None = None
+    reason: str | None = col("Why this home, and why now: the deadline and the flags")
     inspector: str | None = None
+    visit_type: str | None = col("inspection, or lay_visit (Healthwatch enter and view)")
+    announced: bool | None = col("False for unannounced visits")
+    window_start: datetime.date | None = col("The visit may fall on any working day from here...")
+    window_end: datetime.date | None = col("...to here; the planned date is drawn within it")
+    overdue_days: int | None = col("Days past due_by on the day the plan was made (0 if not due)")
+    travel_km: float | None = col("Great-circle distance from the previous stop (or home base)")
 
 
 @dataclass(kw_only=True)
