@@ -94,3 +94,47 @@ def test_landlords_query_is_published_for_datasette(registry):
     assert query.sql == LANDLORDS_SQL
     rows = registry.conn.execute(query.sql, {"provider_id": "P2"}).fetchall()
     assert [r[1] for r in rows] == ["IVY PROPERTIES LTD"]
+
+
+def test_landlords_query_runs_in_datasette(registry):
+    import asyncio
+
+    from inspect_kit.publish import make_datasette
+
+    run_scorer(registry, SecrecyScorer())
+    datasette = make_datasette(registry.path)
+
+    async def fetch():
+        return await datasette.client.get(
+            f"/{registry.path.stem}/operator_landlords.json?provider_id=P1&_shape=array")
+
+    response = asyncio.run(fetch())
+    assert response.status_code == 200, response.text
+    rows = {r["landlord"]: r for r in response.json()}
+    assert rows["ROSE PROPCO LTD"]["secrecy_jurisdictions_on_chain"] == "KY"
+    assert len(rows) == 9  # eight landlords and the homes with no title
+
+
+def test_the_documented_config_is_accepted(registry, tmp_path):
+    """Every section and key in docs/risk.md's example config is a real setting."""
+    import re
+    from pathlib import Path
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    text = Path(__file__).parent.parent.joinpath("docs", "risk.md").read_text()
+    block = re.search(r"```toml\n(.*?)```", text, re.S).group(1)
+    config = tomllib.loads(block)["scorers"]
+    scorers = get_scorers()
+    for name, section in config.items():
+        assert name in scorers, name
+        assert set(section) <= set(scorers[name].defaults), (name, set(section) - set(scorers[name].defaults))
+    fsi = tmp_path / "fsi_2022_main_results.csv"
+    fsi.write_text("ISO2,Secrecy Score\nKY,72.6\nGB,47.2\n")
+    config["secrecy"]["list_file"] = str(fsi)
+    found = run_scorer(registry, scorers["secrecy"], config["secrecy"])
+    lists = {l["name"] for f in found for h in f["evidence"].get("offshore", []) for l in h["lists"]}
+    assert lists == {"Financial Secrecy Index", "UK Crown Dependencies and Overseas Territories"}

@@ -183,7 +183,16 @@ class SecrecyScorer(Scorer):
         lists = load_lists(settings)
         conn = context.registry.conn
         chains = reading.Chains.load(conn)
-        ents = reading.entities(conn)
+        codes = sorted({code for lst in lists for code in lst.entries})
+        marks = ", ".join("?" for _ in codes)
+        offshore_ids = {
+            row[0] for row in conn.execute(
+                f"SELECT id FROM entities WHERE valid_to IS NULL AND upper(substr(jurisdiction, 1, 2)) IN ({marks})",
+                codes,
+            )
+        } if codes else set()
+        ents = reading.chain_entities(
+            conn, chains, set(chains.paths) | offshore_ids | reading.landlord_and_operator_ids(conn))
         listed_names = [lst.describe() for lst in lists]
 
         def hits_for(entity_id: str | None, country: str | None = None) -> list[dict]:
@@ -205,9 +214,7 @@ class SecrecyScorer(Scorer):
                                  "score": max(e.score for _, e in matches)})
             return hits
 
-        subjects = set(chains.paths) | {
-            i for i, e in ents.items() if lookup(lists, reading.jurisdiction_code(e.get("jurisdiction")))
-        }
+        subjects = set(chains.paths) | offshore_ids
         for subject_id in sorted(subjects):
             hits = hits_for(subject_id)
             if not hits:
@@ -317,7 +324,7 @@ class CommonControlScorer(Scorer):
         providers = reading.operators(conn)
         homes = reading.homes(conn)
         landlords = reading.home_landlords(conn)
-        ents = reading.entities(conn)
+        ents = reading.chain_entities(conn, chains, reading.landlord_and_operator_ids(conn))
         for location_id, landlord_rows in landlords.items():
             home = homes.get(location_id)
             provider = providers.get(home["provider_id"]) if home else None

@@ -65,7 +65,7 @@ class OpcoPropcoScorer(Scorer):
         settings = context.settings(self)
         conn = context.registry.conn
         chains = reading.Chains.load(conn)
-        ents = reading.entities(conn)
+        ents = reading.chain_entities(conn, chains, reading.landlord_and_operator_ids(conn))
         for home, provider, landlord_rows in _context(conn):
             operator = _operator_ids(provider or {})
             if any(_landlord_id(r) in operator for r in landlord_rows if _landlord_id(r)):
@@ -148,7 +148,7 @@ class SaleAndLeasebackScorer(Scorer):
         settings = context.settings(self)
         conn = context.registry.conn
         chains = reading.Chains.load(conn)
-        ents = reading.entities(conn)
+        ents = reading.chain_entities(conn, chains, reading.landlord_and_operator_ids(conn))
         work = [(h, p, rs) for h, p, rs in _context(conn) if p]
         history = _title_history(conn, {r["title_number"] for _, _, rs in work for r in rs})
         titles = _titles(conn, {r["title_number"] for _, _, rs in work for r in rs})
@@ -350,23 +350,21 @@ class ChargedPropertyScorer(Scorer):
         return found
 
 
-def _holdings(conn) -> dict[str, tuple[int, int]]:
-    """For each proprietor entity: how many titles it holds, and how many of them are care homes'."""
+def _holdings(conn, wanted: set[str]) -> dict[str, tuple[int, int]]:
+    """For each wanted proprietor: how many titles it holds, and how many of them are care homes'.
+
+    One pass over the current proprietors, counting only the wanted ones, so
+    memory stays small however many titles CCOD has.
+    """
+    care_titles = {row[0] for row in conn.execute("SELECT DISTINCT title_number FROM care_home_titles")}
     titles: dict[str, set] = defaultdict(set)
-    care: dict[str, set] = defaultdict(set)
-    for entity_id, number, title, is_care in conn.execute(
-        """
-        SELECT tp.entity_id, tp.company_number, tp.title_number,
-               EXISTS (SELECT 1 FROM care_home_titles c WHERE c.title_number = tp.title_number)
-        FROM title_proprietors tp WHERE tp.valid_to IS NULL
-        """
+    for entity_id, number, title in conn.execute(
+        "SELECT entity_id, company_number, title_number FROM title_proprietors WHERE valid_to IS NULL"
     ):
         key = entity_id or company_entity_id(number)
-        if key:
+        if key in wanted:
             titles[key].add(title)
-            if is_care:
-                care[key].add(title)
-    return {k: (len(v), len(care.get(k, ()))) for k, v in titles.items()}
+    return {k: (len(v), len(v & care_titles)) for k, v in titles.items()}
 
 
 def _sic_codes(text: str | None) -> list[str]:
@@ -399,7 +397,7 @@ class SpecialPurposeLandlordScorer(Scorer):
         landlords = reading.home_landlords(conn)
         ids = {_landlord_id(r) for rs in landlords.values() for r in rs} - {None}
         ents = reading.entities(conn, ids)
-        holdings = _holdings(conn)
+        holdings = _holdings(conn, ids)
         signs_by_landlord = {}
         for entity_id in ids:
             entity = ents.get(entity_id)

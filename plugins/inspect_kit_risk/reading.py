@@ -76,15 +76,14 @@ def home_landlords(conn) -> dict[str, list[dict]]:
     return found
 
 
-def entities(conn, ids: Iterable[str] | None = None) -> dict[str, dict]:
-    if ids is None:
-        return {r["id"]: r for r in rows(conn, "SELECT * FROM entities WHERE valid_to IS NULL")}
+def entities(conn, ids: Iterable[str]) -> dict[str, dict]:
+    """The entities with these ids (never the whole table: it can hold every UK company)."""
     found = {}
     ids = [i for i in set(ids) if i]
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ", ".join("?" for _ in chunk)
-        for r in rows(conn, f"SELECT * FROM entities WHERE id IN ({marks})", chunk):
+        for r in rows(conn, f"SELECT * FROM entities WHERE id IN ({marks}) AND valid_to IS NULL", chunk):
             found[r["id"]] = r
     return found
 
@@ -122,6 +121,23 @@ class Chains:
 
     def ultimate_owner_ids(self, entity_id: str) -> set[str]:
         return {o["owner_id"] for o in self.owners.get(entity_id, ())}
+
+
+def landlord_and_operator_ids(conn) -> set[str]:
+    """Entity ids of every current landlord of a home and every operator."""
+    ids = {r["entity_id"] for rs in home_landlords(conn).values() for r in rs}
+    ids |= {p["entity_id"] for p in operators(conn).values()}
+    ids.discard(None)
+    return ids
+
+
+def chain_entities(conn, chains: "Chains", ids: Iterable[str]) -> dict[str, dict]:
+    """The entities with these ids and every entity on their ownership paths."""
+    wanted = set()
+    for entity_id in ids:
+        if entity_id:
+            wanted.update(chains.chain(entity_id))
+    return entities(conn, wanted)
 
 
 def path_evidence(path: dict) -> dict[str, Any]:
