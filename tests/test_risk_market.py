@@ -104,6 +104,6 @@ def test_grid_search_agrees_with_brute_force():
     points = [(rng.uniform(50.0, 55.5), rng.uniform(-5.5, 1.7), n) for n in range(400)]
     grid = Grid(points, cell=0.2)
     for lat, lon, me in points[:60]:
-        accept = lambda other: other != me and other % 3 != 0  # noqa: E731
+        accept = lambda other, me=me: other != me and other % 3 != 0  # noqa: E731
         brute = sorted((haversine_km(lat, lon, a, b), n) for a, b, n in points if accept(n))[:5]
         assert grid.nearest(lat, lon, 5, accept) == brute

@@ -1,7 +1,7 @@
 import pytest
 from risk_graphs import Graph, by_flag, company, operator_graph, run_scorer
 
-from inspect_kit import CareHome, Entity, Provider, Title, TitleProprietor
+from inspect_kit import CareHome, Provider, Title, TitleProprietor
 from inspect_kit_risk.property import (
     ChargedPropertyScorer,
     LandlordStatusScorer,

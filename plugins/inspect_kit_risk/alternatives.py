@@ -110,7 +110,7 @@ class AlternativesScorer(Scorer):
             own_groups = set(groups.get(location_id, ()))
             wanted = types[location_id]
 
-            def accept(other_id):
+            def accept(other_id, location_id=location_id, own_groups=own_groups, wanted=wanted):
                 return (
                     other_id != location_id
                     and not (own_groups & set(groups.get(other_id, ())))

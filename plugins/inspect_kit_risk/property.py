@@ -7,7 +7,6 @@ read from HM Land Registry titles and their history in the registry.
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections import defaultdict
 from typing import Any, Iterator
