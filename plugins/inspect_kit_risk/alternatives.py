@@ -42,6 +42,19 @@ def service_types(home: dict) -> set[str]:
     return found
 
 
+def _ring(ci: int, cj: int, ring: int):
+    """The cells at Chebyshev distance ``ring`` from (ci, cj)."""
+    if ring == 0:
+        yield ci, cj
+        return
+    for j in range(cj - ring, cj + ring + 1):
+        yield ci - ring, j
+        yield ci + ring, j
+    for i in range(ci - ring + 1, ci + ring):
+        yield i, cj - ring
+        yield i, cj + ring
+
+
 class Grid:
     """Points bucketed in cells of ``cell`` degrees, searched ring by ring."""
 
@@ -67,19 +80,16 @@ class Grid:
         counter = 0
         imin, imax, jmin, jmax = self.bounds
         for ring in range(max(ci - imin, imax - ci, cj - jmin, jmax - cj, 0) + 1):
-            for i in range(ci - ring, ci + ring + 1):
-                for j in range(cj - ring, cj + ring + 1):
-                    if max(abs(i - ci), abs(j - cj)) != ring:
+            for i, j in _ring(ci, cj, ring):
+                for plat, plon, item in self.cells.get((i, j), ()):
+                    if not accept(item):
                         continue
-                    for plat, plon, item in self.cells.get((i, j), ()):
-                        if not accept(item):
-                            continue
-                        d = haversine_km(lat, lon, plat, plon)
-                        counter += 1
-                        if len(best) < k:
-                            heapq.heappush(best, (-d, counter, item))
-                        elif d < -best[0][0]:
-                            heapq.heapreplace(best, (-d, counter, item))
+                    d = haversine_km(lat, lon, plat, plon)
+                    counter += 1
+                    if len(best) < k:
+                        heapq.heappush(best, (-d, counter, item))
+                    elif d < -best[0][0]:
+                        heapq.heapreplace(best, (-d, counter, item))
             if len(best) >= k and -best[0][0] <= ring * self.min_cell_km:
                 break
         return sorted((-d, item) for d, _, item in best)
@@ -99,7 +109,9 @@ class AlternativesScorer(Scorer):
         conn = context.registry.conn
         homes = {i: h for i, h in reading.homes(conn).items()
                  if h["latitude"] is not None and h["longitude"] is not None}
-        groups = home_groups(conn, reading.Chains.load(conn), settings["min_share"])
+        groups = {i: set(found) for i, found in
+                  home_groups(conn, reading.Chains.load(conn), settings["min_share"]).items()}
+        no_groups: set[str] = set()
         types = {i: service_types(h) for i, h in homes.items()}
         good = {r.lower() for r in settings["ratings"]}
         grid = Grid(
@@ -107,13 +119,13 @@ class AlternativesScorer(Scorer):
             cell=settings["cell_degrees"],
         )
         for location_id, home in context.progress(homes.items(), desc="alternatives"):
-            own_groups = set(groups.get(location_id, ()))
+            own_groups = groups.get(location_id, no_groups)
             wanted = types[location_id]
 
             def accept(other_id, location_id=location_id, own_groups=own_groups, wanted=wanted):
                 return (
                     other_id != location_id
-                    and not (own_groups & set(groups.get(other_id, ())))
+                    and own_groups.isdisjoint(groups.get(other_id, no_groups))
                     and (not wanted or bool(wanted & types[other_id]))
                 )
 

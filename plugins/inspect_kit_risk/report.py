@@ -62,12 +62,13 @@ select
 from held l left join entities e on e.id = l.entity_id
 group by l.landlord_key
 union all
-select null, '(no title matched)', null, null, null, count(*), sum(coalesce(beds, 0)),
-       group_concat(name), null, null, 'n/a',
-       'no land title linked to the home: not untraceable (e.g. owned by an individual or charity, not in CCOD/OCOD)',
-       null, null
-from homes h where not exists (select 1 from care_home_titles c where c.location_id = h.location_id)
-having count(*) > 0
+select * from (
+  select null, '(no title matched)', null, null, null, count(*) as n, sum(coalesce(beds, 0)),
+         group_concat(name), null, null, 'n/a',
+         'no land title linked to the home: not untraceable (e.g. owned by an individual or charity, not in CCOD/OCOD)',
+         null, null
+  from homes h where not exists (select 1 from care_home_titles c where c.location_id = h.location_id)
+) where n > 0
 order by homes desc, landlord
 """
 
