@@ -14,7 +14,10 @@ from collections import Counter
 
 import click
 
+from .flags import plural
+
 LANDLORDS_SQL = """
+select * from (
 with homes as (
   select location_id, name, beds from care_homes
   where provider_id = :provider_id and valid_to is null
@@ -69,7 +72,8 @@ select * from (
          null, null
   from homes h where not exists (select 1 from care_home_titles c where c.location_id = h.location_id)
 ) where n > 0
-order by homes desc, landlord
+)
+order by landlord_id is null, homes desc, landlord
 """
 
 COLUMNS = ["landlord", "company_number", "jurisdiction", "status", "homes", "beds", "traceable",
@@ -92,9 +96,9 @@ def summary(rows: list[dict], provider: dict | None, provider_id: str) -> str:
         places[r["jurisdiction"] or "unknown"] += r["homes"]
     return (
         f"{(provider or {}).get('name') or provider_id} ({provider_id}): "
-        f"{len(landlords)} landlords own {matched_homes} home-titles; "
-        f"{len(untraced)} landlords, owning {sum(r['homes'] for r in untraced)} homes, cannot be traced; "
-        f"{unmatched} homes have no title matched. Homes by landlord jurisdiction: "
+        f"{plural(len(landlords), 'landlord')} own {plural(matched_homes, 'home')}; "
+        f"{plural(len(untraced), 'landlord')}, owning {plural(sum(r['homes'] for r in untraced), 'home')}, "
+        f"cannot be traced; {plural(unmatched, 'home')} with no title matched. Homes by landlord jurisdiction: "
         + ", ".join(f"{k} {v}" for k, v in places.most_common())
     )
 
