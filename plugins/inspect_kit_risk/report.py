@@ -103,19 +103,10 @@ def summary(rows: list[dict], provider: dict | None, provider_id: str) -> str:
     )
 
 
-def report_group(cli: click.Group) -> click.Group:
-    """The shared ``report`` group: other plugins call this pattern to add their own reports."""
-    group = cli.commands.get("report")
-    if group is None:
-        group = click.Group("report", help="Reports built from the registry, e.g. report landlords --provider ID.")
-        cli.add_command(group)
-    return group
-
-
 def add_commands(cli: click.Group) -> None:
     from inspect_kit.cli import db_option, open_registry
 
-    @report_group(cli).command("landlords")
+    @cli.commands["report"].command("landlords")
     @db_option
     @click.option("--provider", "provider_id", required=True, help="CQC provider id of the operator.")
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
