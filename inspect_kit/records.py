@@ -44,6 +44,8 @@ class Record:
     # Derived tables: the column naming the plugin that produced a row.
     __producer__: ClassVar[str | None] = None
     __description__: ClassVar[str] = ""
+    # Extra indexes: tuples of column names that resolvers and queries look rows up by.
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
     # Where the record came from in its source: a line number, a page, an id.
     # Not stored as a column; used in error messages and rejected_records.
@@ -159,6 +161,7 @@ class Update:
 class CareHome(Record):
     __table__ = "care_homes"
     __key__ = ("location_id",)
+    __indexes__ = (("postcode",), ("provider_id",))
     __description__ = "Care homes (CQC locations) with their operator, address, beds and rating."
 
     location_id: str = col("CQC location id, e.g. 1-1000210669")
@@ -189,6 +192,7 @@ class CareHome(Record):
 class Provider(Record):
     __table__ = "providers"
     __key__ = ("provider_id",)
+    __indexes__ = (("company_number",),)
     __description__ = "Operators: CQC providers, linked to their company entity."
 
     provider_id: str = col("CQC provider id")
@@ -206,6 +210,7 @@ class Provider(Record):
 class Entity(Record):
     __table__ = "entities"
     __key__ = ("id",)
+    __indexes__ = (("company_number",),)
     __description__ = "Companies, overseas entities, persons and public bodies that own or control."
 
     id: str = col("Stable id, e.g. GB-COH-01234567 for a UK company")
@@ -235,6 +240,7 @@ class Entity(Record):
 class Relationship(Record):
     __table__ = "relationships"
     __key__ = ("id",)
+    __indexes__ = (("subject_id",), ("interested_party_id",))
     __description__ = "Who owns or controls whom: PSC entries, statements, BODS relationships."
 
     id: str = col("Stable id from the source, e.g. the PSC link plus nature of control")
@@ -254,6 +260,7 @@ class Relationship(Record):
 class Title(Record):
     __table__ = "titles"
     __key__ = ("title_number",)
+    __indexes__ = (("postcode",),)
     __description__ = "Land titles owned by companies (HM Land Registry CCOD and OCOD)."
 
     title_number: str = col("HM Land Registry title number")
@@ -274,6 +281,7 @@ class Title(Record):
 class TitleProprietor(Record):
     __table__ = "title_proprietors"
     __key__ = ("title_number", "position")
+    __indexes__ = (("company_number",), ("valid_from",))
     __description__ = "The registered proprietors (landlords) of each title, up to four."
 
     title_number: str
@@ -293,6 +301,7 @@ class CareHomeTitle(Record):
     __key__ = ("location_id", "title_number")
     __derived__ = True
     __producer__ = "resolver"
+    __indexes__ = (("title_number",),)
     __description__ = "Which titles each care home stands on, with how the match was made."
 
     location_id: str
@@ -308,6 +317,7 @@ class RiskFlag(Record):
     __key__ = ("scorer", "subject_type", "subject_id", "flag")
     __derived__ = True
     __producer__ = "scorer"
+    __indexes__ = (("subject_type", "subject_id"), ("flag",))
     __description__ = "Risk flags raised by the scorers, each with its evidence."
 
     subject_type: str = col("care_home, entity, provider or title")
@@ -350,6 +360,7 @@ class OwnershipPath(Record):
     __key__ = ("subject_id", "path_number")
     __derived__ = True
     __producer__ = "resolver"
+    __indexes__ = (("end_id",),)
     __description__ = (
         "Every ownership path from an entity up to where it ends: an ultimate owner, "
         "or the point where it cannot be traced, and why."
@@ -378,6 +389,7 @@ class UltimateOwner(Record):
     __key__ = ("subject_id", "owner_id")
     __derived__ = True
     __producer__ = "resolver"
+    __indexes__ = (("owner_id",),)
     __description__ = "Each entity's identified ultimate owners, with effective share as an interval."
 
     subject_id: str

@@ -345,12 +345,14 @@ class Registry:
         columns = {c.name: sql_type(c) for c in record_class.columns()}
         if not record_class.__derived__:
             columns.update(PROVENANCE_COLUMNS)
-        self._create_or_extend(table, columns)
+        # The natural key is the primary key, so Datasette links rows by it.
+        self._create_or_extend(table, columns, primary_key=record_class.__key__)
         key = ", ".join(map(_quote, record_class.__key__))
-        self.conn.execute(
-            f"CREATE UNIQUE INDEX IF NOT EXISTS {_quote('idx_' + table + '_key')} "
-            f"ON {_quote(table)} ({key})"
-        )
+        for columns_indexed in record_class.__indexes__:
+            name = _quote(f"idx_{table}_{'_'.join(columns_indexed)}")
+            self.conn.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {_quote(table)} ({', '.join(map(_quote, columns_indexed))})"
+            )
         if record_class.__derived__:
             if record_class.__producer__:
                 self.conn.execute(
@@ -382,10 +384,12 @@ class Registry:
             f"VALUES ({', '.join(old_values)}); END"
         )
 
-    def _create_or_extend(self, table: str, columns: dict[str, str]) -> None:
+    def _create_or_extend(self, table: str, columns: dict[str, str], primary_key=()) -> None:
         existing = {row[1] for row in self.conn.execute(f"PRAGMA table_info({_quote(table)})")}
         if not existing:
             body = ", ".join(f"{_quote(n)} {t}" for n, t in columns.items())
+            if primary_key:
+                body += f", PRIMARY KEY ({', '.join(map(_quote, primary_key))})"
             self.conn.execute(f"CREATE TABLE {_quote(table)} ({body})")
             return
         for name, sql in columns.items():
