@@ -122,22 +122,26 @@ def relationship_statement(row: dict) -> dict:
         given = row.get("unspecified_reason") or ""
         reason = given if given in BODS_REASONS else UNSPECIFIED_REASONS.get(given, "unknown")
         interested = {"reason": reason, "description": row.get("unspecified_description") or given}
-    interest = {"type": row.get("interest_type") or "otherInfluenceOrControl", "directOrIndirect": "direct"}
-    if row.get("interest_detail"):
-        interest["details"] = row["interest_detail"]
-    share = {}
-    if row.get("share_min") is not None:
-        share["minimum"] = row["share_min"]
-    if row.get("share_max") is not None:
-        share["maximum"] = row["share_max"]
-    if share:
-        interest["share"] = share
-    if row.get("start_date"):
-        interest["startDate"] = row["start_date"]
-    if row.get("end_date"):
-        interest["endDate"] = row["end_date"]
-    details = {"isComponent": False, "subject": _record_id(row["subject_id"]),
-               "interestedParty": interested, "interests": [interest]}
+    interests = []
+    if row.get("interest_type"):  # a declared-unknown owner has no interest to state
+        interest = {"type": row["interest_type"], "directOrIndirect": "direct"}
+        if row.get("interest_detail"):
+            interest["details"] = row["interest_detail"]
+        share = {}
+        if row.get("share_min") is not None:
+            share["minimum"] = row["share_min"]
+        if row.get("share_max") is not None:
+            share["maximum"] = row["share_max"]
+        if share:
+            interest["share"] = share
+        if row.get("start_date"):
+            interest["startDate"] = row["start_date"]
+        if row.get("end_date"):
+            interest["endDate"] = row["end_date"]
+        interests.append(interest)
+    details = {"isComponent": False, "subject": _record_id(row["subject_id"]), "interestedParty": interested}
+    if interests:
+        details["interests"] = interests
     return _statement(row["id"], "relationship", details, row["subject_id"], _date(row.get("start_date") or row.get("valid_from")))
 
 

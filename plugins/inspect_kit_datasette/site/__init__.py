@@ -22,6 +22,17 @@ from ..links import FLAG_SUBJECTS, GRAPH_LINKS, LABEL_COLUMNS, LINKS
 from ..renderers import can_render_atom, can_render_bods, render_atom, render_bods
 from ..svg import render_svg
 
+# On a home's or an entity's own row: links to the rows that point at it.
+RELATED = {
+    "home": [("titles", "care_home_titles", "location_id"), ("flags", "risk_flags", "subject_id")],
+    "entity": [
+        ("owners", "relationships", "subject_id"),
+        ("owns", "relationships", "interested_party_id"),
+        ("titles held", "title_proprietors", "entity_id"),
+        ("flags", "risk_flags", "subject_id"),
+    ],
+}
+
 # Columns of query results (no table) that still name a home or an entity.
 QUERY_LINKS = {
     "location_id": ("care_homes", "location_id"),
@@ -104,6 +115,10 @@ def render_cell(row, value, column, table, database, datasette):
             html += Markup(' <a class="ik-graph-link" href="{}" title="Ownership graph">ownership&nbsp;graph</a>').format(
                 graph_url(datasette, graph_kind, value)
             )
+        if table is not None and (table, column) in GRAPH_LINKS:
+            for label, related, related_column in RELATED[graph_kind]:
+                href = f"{datasette.urls.table(database, related)}?{related_column}={quote(value, safe='')}"
+                html += Markup(' · <a class="ik-related" href="{}">{}</a>').format(href, label)
         return html
 
     return linked
