@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from urllib.parse import quote
 from pathlib import Path
 
 from datasette import hookimpl as datasette_hookimpl
@@ -52,11 +53,15 @@ DERIVED_SOURCE = ("inspect-kit resolvers, scorers and schedulers", None,
                   "Derived by inspect-kit from the public registers above.")
 
 HOW_TO = """
-<p>Find a care home by name with the search box on <strong>care_homes</strong>, open it, and follow
+<p>Find a care home by name with the search box on <a href="/{database}/care_homes"><strong>care homes</strong></a>,
+open it, and follow
 <em>ownership graph</em>: the operator, the land titles the home stands on, the landlords who own them,
 and both ownership chains up to the people, listed companies or public bodies at the top, with risk
-flags marked and explained. The queries below answer area questions: offshore landlords by local
-authority, beds at risk if a group fails, and what changed since the last land registry snapshot
+flags marked and explained. <a href="/{database}/care_homes?_flag=any">The map of flagged homes</a>
+shows where they are. The <a href="/{database}#queries">queries</a> answer area questions:
+<a href="/{database}/offshore_landlords_by_local_authority">offshore landlords by local authority</a>,
+<a href="/{database}/beds_at_risk_by_local_authority">beds at risk if a group fails</a>, and
+<a href="/{database}/ownership_changes">what changed since the last land registry snapshot</a>
 (also as an Atom feed).</p>
 """
 
@@ -147,7 +152,8 @@ def build_metadata(database: str, *, confidential=()) -> dict:
     return {
         "title": "inspect-kit: who runs and owns England's care homes",
         "description_html": "<p>Care homes, their operators, the land titles they stand on, the landlords, "
-        "and the ownership chains above them, with risk flags explained.</p>" + HOW_TO,
+        "and the ownership chains above them, with risk flags explained.</p>"
+        + HOW_TO.replace("{database}", quote(database)),
         "license": LICENSE,
         "license_url": LICENSE_URL,
         "source": "CQC, Companies House, HM Land Registry",

@@ -149,7 +149,7 @@ def filters_from_request(request, database, table, datasette):
     return FilterArguments(
         [where + ")"],
         params=params,
-        human_descriptions=["with any risk flag" if flag == "any" else f'flagged "{flag}"'],
+        human_descriptions=["a risk flag is raised" if flag == "any" else f'the flag "{flag}" is raised'],
     )
 
 
