@@ -464,3 +464,25 @@ async def test_atom_feed_of_ownership_changes(ds):
     assert link.endswith(f"/{DB}/titles?title_number=TT100001")
     no_atom = await get(ds, f"/{DB}/care_homes.atom")
     assert no_atom.status_code >= 400
+
+
+# --- the docs' examples ------------------------------------------------------------------------
+
+DOC_EXAMPLE = re.compile(r"^GET (\S+) (\d{3})$", re.M)
+
+
+def test_docs_examples_are_checked():
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "publishing.md").read_text()
+    assert len(DOC_EXAMPLE.findall(text)) >= 10
+
+
+@run_async
+async def test_docs_examples_answer_as_documented(ds):
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "publishing.md").read_text()
+    for path, status in DOC_EXAMPLE.findall(text):
+        response = await get(ds, path)
+        assert response.status_code == int(status), path
