@@ -331,6 +331,17 @@ async def test_more_confidential_tables_from_the_environment(registry_path, monk
     ds = make_datasette(registry_path, secret="s")
     assert (await get(ds, f"/{DB}/risk_flags")).status_code == 403
     assert (await get(ds, f"/{DB}/care_homes")).status_code == 200
+    # Nor do the graph pages show what the flags say, except to a regulator.
+    public = await get(ds, f"/-/ownership/home/{HOME}")
+    assert public.status_code == 200 and "offshore_landlord" not in public.text
+    monkeypatch.setenv("INSPECT_KIT_REGULATOR_TOKEN", TOKEN)
+    regulator = await get(ds, f"/-/ownership/home/{HOME}", headers=REGULATOR)
+    assert "offshore_landlord" in regulator.text
+    monkeypatch.setenv("INSPECT_KIT_CONFIDENTIAL", "entities")
+    ds = make_datasette(registry_path, secret="s")
+    assert (await get(ds, f"/-/ownership/entity/{LANDLORD}")).status_code == 403
+    assert (await get(ds, f"/{DB}/title_proprietors.bods")).json() == []
+    assert "Cayman" not in (await get(ds, f"/{DB}/relationships")).text  # no labels from entities
 
 
 class _PrivateQueries:

@@ -84,12 +84,16 @@ def share_label(share_min, share_max) -> str:
 
 
 class _Builder:
-    def __init__(self, conn: sqlite3.Connection, row_url: RowUrl, graph: Graph):
+    def __init__(self, conn: sqlite3.Connection, row_url: RowUrl, graph: Graph, hidden=frozenset()):
         self.conn = conn
         self.row_url = row_url
         self.graph = graph
+        self.hidden = hidden  # tables this reader may not see: drawn as if empty
         self.traced: set[str] = set()
-        self.has_paths = _table_exists(conn, "ownership_paths")
+        self.has_paths = self.readable("ownership_paths")
+
+    def readable(self, table: str) -> bool:
+        return table not in self.hidden and _table_exists(self.conn, table)
 
     # -- entities and their chains -------------------------------------------------
 
@@ -123,7 +127,7 @@ class _Builder:
         )
         if paths:
             self._from_paths(entity_id, paths, side)
-        else:
+        elif self.readable("relationships"):
             self._from_relationships(entity_id, side)
 
     def _relationship(self, relationship_id):
@@ -201,7 +205,7 @@ class _Builder:
     # -- flags ---------------------------------------------------------------------
 
     def flags(self) -> None:
-        if not _table_exists(self.conn, "risk_flags"):
+        if not self.readable("risk_flags"):
             return
         by_subject: dict[tuple[str, str], str] = {}
         for node in self.graph.nodes.values():
@@ -226,18 +230,18 @@ class _Builder:
                     self.graph.flags.append({**flag, "node_label": node.label, "node_href": node.href})
 
 
-def home_graph(conn: sqlite3.Connection, location_id: str, row_url: RowUrl) -> Graph | None:
+def home_graph(conn: sqlite3.Connection, location_id: str, row_url: RowUrl, hidden=frozenset()) -> Graph | None:
     """The home, its operator and titles, their landlords, and both ownership chains."""
     homes = _rows(conn, "select * from care_homes where location_id = ?", [location_id])
     if not homes:
         return None
     home = homes[0]
     graph = Graph(root=f"home:{location_id}", title=home["name"] or location_id)
-    builder = _Builder(conn, row_url, graph)
+    builder = _Builder(conn, row_url, graph, hidden)
     detail = " · ".join(str(x) for x in (home.get("postcode"), home.get("beds") and f"{home['beds']} beds", home.get("rating")) if x)
     graph.add(Node(graph.root, "home", home["name"] or location_id, detail, row_url("care_homes", (location_id,))))
 
-    if home.get("provider_id"):
+    if home.get("provider_id") and builder.readable("providers"):
         providers = _rows(conn, "select * from providers where provider_id = ?", [home["provider_id"]])
         provider = providers[0] if providers else {"provider_id": home["provider_id"], "name": None}
         node = graph.add(
@@ -256,7 +260,7 @@ def home_graph(conn: sqlite3.Connection, location_id: str, row_url: RowUrl) -> G
             graph.link(entity.id, node.id, "is")
             builder.chain(provider["entity_id"], 0)
 
-    if _table_exists(conn, "care_home_titles"):
+    if builder.readable("care_home_titles") and builder.readable("title_proprietors"):
         for link in _rows(
             conn,
             "select care_home_titles.title_number, titles.tenure, titles.property_address "
@@ -300,22 +304,22 @@ def home_graph(conn: sqlite3.Connection, location_id: str, row_url: RowUrl) -> G
     return graph
 
 
-def entity_graph(conn: sqlite3.Connection, entity_id: str, row_url: RowUrl) -> Graph | None:
+def entity_graph(conn: sqlite3.Connection, entity_id: str, row_url: RowUrl, hidden=frozenset()) -> Graph | None:
     """An entity, the homes and titles it operates or holds, and the chain above it."""
     rows = _rows(conn, "select id, name from entities where id = ?", [entity_id])
     if not rows:
         return None
     graph = Graph(root=f"entity:{entity_id}", title=rows[0]["name"] or entity_id)
-    builder = _Builder(conn, row_url, graph)
+    builder = _Builder(conn, row_url, graph, hidden)
     builder.entity_node(entity_id, 0)
     builder.chain(entity_id, 0)
-    for provider in _rows(conn, "select provider_id, name from providers where entity_id = ?", [entity_id]):
+    for provider in [] if "providers" in hidden else _rows(conn, "select provider_id, name from providers where entity_id = ?", [entity_id]):
         node = graph.add(
             Node(f"provider:{provider['provider_id']}", "provider", provider["name"] or provider["provider_id"],
                  "operator (CQC provider)", row_url("providers", (provider["provider_id"],)))
         )
         graph.link(graph.root, node.id, "is")
-    for title in _rows(
+    for title in [] if "title_proprietors" in hidden else _rows(
         conn,
         "select distinct title_number from title_proprietors where entity_id = ? and valid_to is null "
         "order by title_number limit 50",

@@ -149,8 +149,11 @@ def _dicts(result) -> list[dict]:
     return [dict(zip(result.columns, row)) for row in result.rows]
 
 
-async def bods_statements(datasette, database, table, columns, rows) -> list[dict]:
+async def bods_statements(datasette, database, table, columns, rows, hidden=frozenset()) -> list[dict]:
+    """Statements for the entities in ``rows``; ``hidden`` tables (confidential) are not read."""
     db = datasette.get_database(database)
+    if {"entities", "relationships"} & set(hidden):
+        return []
     entity_ids: set[str] = set()
     relationship_rows: list[dict] = []
     for row in rows:
@@ -191,8 +194,11 @@ async def _select_in(db, table, column, values) -> list[dict]:
     return found
 
 
-async def render_bods(datasette, columns, rows, database, table):
-    statements = await bods_statements(datasette, database, table, columns, rows)
+async def render_bods(datasette, columns, rows, database, table, request):
+    from .access import confidential_tables, is_regulator
+
+    hidden = frozenset() if is_regulator(request.actor) else confidential_tables(datasette)
+    statements = await bods_statements(datasette, database, table, columns, rows, hidden)
     return Response(
         json.dumps(statements, indent=2, ensure_ascii=False),
         content_type="application/json; charset=utf-8",

@@ -13,7 +13,7 @@ from urllib.parse import quote, unquote
 
 from datasette import hookimpl
 from datasette.filters import FilterArguments
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import Forbidden, NotFound, Response
 from markupsafe import Markup, escape
 
 from .. import access
@@ -94,6 +94,8 @@ def render_cell(row, value, column, table, database, datasette):
     graph_kind = GRAPH_LINKS.get((table, column)) or GRAPH_LINKS.get(target or ("", ""))
     if target is None and graph_kind is None:
         return None
+    if target is not None and target[0].lower() in access.confidential_tables(datasette):
+        target = None  # no labels from a table the public may not see
 
     async def linked():
         html = escape(value)
@@ -161,10 +163,13 @@ async def ownership_page(request, datasette):
     key = unquote(request.url_vars["key"])
     database = registry_database(datasette)
     await datasette.ensure_permissions(request.actor, [("view-database", database), "view-instance"])
+    hidden = frozenset() if access.is_regulator(request.actor) else access.confidential_tables(datasette)
+    if ("care_homes" if kind == "home" else "entities") in hidden:
+        raise Forbidden("Only signed-in regulators may see this table")
 
     def build(conn):
         row_url = row_url_factory(datasette, database, conn)
-        return (home_graph if kind == "home" else entity_graph)(conn, key, row_url)
+        return (home_graph if kind == "home" else entity_graph)(conn, key, row_url, hidden)
 
     graph = await datasette.get_database(database).execute_fn(build)
     if graph is None:
