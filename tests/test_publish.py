@@ -497,3 +497,18 @@ async def test_docs_examples_answer_as_documented(ds):
     for path, status in DOC_EXAMPLE.findall(text):
         response = await get(ds, path)
         assert response.status_code == int(status), path
+
+
+@run_async
+async def test_an_empty_registry_serves_every_page(tmp_path):
+    from inspect_kit.registry import Registry
+
+    path = tmp_path / "registry.db"
+    Registry.open(path).close()
+    ds = make_datasette(path, secret="s")
+    for name, query in (await get(ds, "/-/metadata.json")).json()["databases"][DB]["queries"].items():
+        params = "&".join(f"{p}=" for p in re.findall(r"(?<!:):(\w+)", query["sql"]))
+        response = await get(ds, f"/{DB}/{name}.json?{params}")
+        assert response.status_code == 200, (name, response.text[:300])
+    assert (await get(ds, f"/{DB}/care_homes?_search=anything")).status_code == 200
+    assert (await get(ds, f"/-/ownership/home/{HOME}")).status_code == 404
