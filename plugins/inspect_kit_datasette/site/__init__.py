@@ -1,0 +1,299 @@
+"""The Datasette side of inspect-kit: links, graphs, renderers, sign-in and privacy.
+
+``inspect_kit.publish`` registers this package with Datasette's plugin manager,
+so ``inspect-kit serve`` has it without a Datasette entry point. Every string
+from the registry is escaped before it reaches a page: a company called
+``<script>`` is shown as text.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote, unquote
+
+from datasette import hookimpl
+from datasette.filters import FilterArguments
+from datasette.utils.asgi import Forbidden, NotFound, Response
+from markupsafe import Markup, escape
+
+from .. import access
+from ..graph import entity_graph, home_graph
+from ..links import FLAG_SUBJECTS, GRAPH_LINKS, LABEL_COLUMNS, LINKS
+from ..renderers import can_render_atom, can_render_bods, render_atom, render_bods
+from ..svg import render_svg
+
+# On a home's or an entity's own row: links to the rows that point at it.
+RELATED = {
+    "home": [("titles", "care_home_titles", "location_id"), ("flags", "risk_flags", "subject_id")],
+    "entity": [
+        ("owners", "relationships", "subject_id"),
+        ("owns", "relationships", "interested_party_id"),
+        ("titles held", "title_proprietors", "entity_id"),
+        ("flags", "risk_flags", "subject_id"),
+    ],
+}
+
+# Columns of query results (no table) that still name a home or an entity.
+QUERY_LINKS = {
+    "location_id": ("care_homes", "location_id"),
+    "entity_id": ("entities", "id"),
+    "owner_id": ("entities", "id"),
+}
+
+
+def registry_database(datasette) -> str:
+    """The database holding the registry: the first with a care_homes table."""
+    for name, db in datasette.databases.items():
+        if name != "_internal" and not db.is_memory:
+            return name
+    raise NotFound("No registry database is attached")
+
+
+def graph_url(datasette, kind: str, key: str) -> str:
+    return datasette.urls.path(f"/-/ownership/{kind}/{quote(str(key), safe='')}")
+
+
+def _key_columns(table: str) -> tuple[str, ...]:
+    from inspect_kit.records import CONTRACT_RECORDS
+
+    for record_class in CONTRACT_RECORDS:
+        if record_class.__table__ == table:
+            return record_class.__key__
+    return ()
+
+
+def row_url_factory(datasette, database: str, conn):
+    """row_url(table, key values) -> the Datasette row page (rowid), found with ``conn``."""
+
+    def row_url(table: str, key: tuple) -> str:
+        columns = _key_columns(table)
+        table_url = datasette.urls.table(database, table)
+        if not columns or len(columns) != len(key):
+            return table_url
+        where = " and ".join(f"[{c}] = ?" for c in columns)
+        found = conn.execute(f"select rowid from [{table}] where {where} limit 1", list(key)).fetchone()
+        if found is None:
+            return table_url + "?" + "&".join(f"{c}={quote(str(v), safe='')}" for c, v in zip(columns, key))
+        return f"{table_url}/{found[0]}"
+
+    return row_url
+
+
+# --- cells ------------------------------------------------------------------------
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    if not isinstance(value, str) or not value:
+        return None
+    target = LINKS.get((table, column))
+    if table == "risk_flags" and column == "subject_id":
+        target = FLAG_SUBJECTS.get(_row_value(row, "subject_type"))
+    if table is None and column in QUERY_LINKS:
+        target = QUERY_LINKS[column]
+    graph_kind = GRAPH_LINKS.get((table, column)) or GRAPH_LINKS.get(target or ("", ""))
+    if target is None and graph_kind is None:
+        return None
+    if target is not None and target[0].lower() in access.confidential_tables(datasette):
+        target = None  # no labels from a table the public may not see
+
+    async def linked():
+        html = escape(value)
+        if target is not None:
+            target_table, key_column = target
+            label_column = LABEL_COLUMNS.get(target_table)
+            db = datasette.get_database(database)
+            select = f"select rowid{', [' + label_column + ']' if label_column else ''} from [{target_table}] where [{key_column}] = ? limit 1"
+            try:
+                found = (await db.execute(select, [value])).first()
+            except Exception:
+                found = None
+            if found is not None:
+                href = f"{datasette.urls.table(database, target_table)}/{found[0]}"
+                html = Markup('<a href="{}">{}</a>').format(href, value)
+                if label_column and found[1] and found[1] != value:
+                    html += Markup(' <span class="ik-label">{}</span>').format(found[1])
+        if graph_kind:
+            html += Markup(' <a class="ik-graph-link" href="{}" title="Ownership graph">ownership&nbsp;graph</a>').format(
+                graph_url(datasette, graph_kind, value)
+            )
+        if table is not None and (table, column) in GRAPH_LINKS:
+            for label, related, related_column in RELATED[graph_kind]:
+                href = f"{datasette.urls.table(database, related)}?{related_column}={quote(value, safe='')}"
+                html += Markup(' · <a class="ik-related" href="{}">{}</a>').format(href, label)
+        return html
+
+    return linked
+
+
+def _row_value(row, column):
+    try:
+        return row[column]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+# --- filters: ?_flag=offshore_landlord (or ?_flag=any) on homes, providers, entities, titles
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    flag = request.args.get("_flag")
+    subject_type = {target: st for st, (target, _) in FLAG_SUBJECTS.items()}.get(table)
+    if not flag or subject_type is None:
+        return None
+    key_column = FLAG_SUBJECTS[subject_type][1]
+    where = f"[{key_column}] in (select subject_id from risk_flags where subject_type = :ik_subject_type"
+    params = {"ik_subject_type": subject_type}
+    if flag != "any":
+        where += " and flag = :ik_flag"
+        params["ik_flag"] = flag
+    return FilterArguments(
+        [where + ")"],
+        params=params,
+        human_descriptions=["a risk flag is raised" if flag == "any" else f'the flag "{flag}" is raised'],
+    )
+
+
+# --- pages ------------------------------------------------------------------------
+
+
+async def ownership_page(request, datasette):
+    kind = request.url_vars["kind"]
+    key = unquote(request.url_vars["key"])
+    database = registry_database(datasette)
+    await datasette.ensure_permissions(request.actor, [("view-database", database), "view-instance"])
+    hidden = frozenset() if access.is_regulator(request.actor) else access.confidential_tables(datasette)
+    if ("care_homes" if kind == "home" else "entities") in hidden:
+        raise Forbidden("Only signed-in regulators may see this table")
+
+    def build(conn):
+        row_url = row_url_factory(datasette, database, conn)
+        return (home_graph if kind == "home" else entity_graph)(conn, key, row_url, hidden)
+
+    graph = await datasette.get_database(database).execute_fn(build)
+    if graph is None:
+        raise NotFound(f"No {'care home' if kind == 'home' else 'entity'} {key} in the registry")
+    for flag in graph.flags:
+        flag["evidence_pretty"] = _pretty_json(flag.get("evidence"))
+    if request.args.get("_format") == "json" or request.path.endswith(".json"):
+        return Response.json(
+            {
+                "title": graph.title,
+                "nodes": [vars(n) for n in graph.nodes.values()],
+                "edges": [vars(e) for e in graph.edges],
+                "flags": graph.flags,
+                "truncated": graph.truncated,
+            },
+            default=str,
+        )
+    return Response.html(
+        await datasette.render_template(
+            "inspect_kit_ownership.html",
+            {
+                "graph": graph,
+                "kind": kind,
+                "key": key,
+                "svg": render_svg(graph),
+                "database": database,
+                "paths": graph.paths,
+            },
+            request=request,
+        )
+    )
+
+
+def _pretty_json(text):
+    if not text:
+        return ""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(text)
+
+
+async def sign_in_page(request, datasette):
+    error = None
+    if request.method == "POST":
+        form = await request.post_vars()
+        if access.token_matches(form.get("token")):
+            response = Response.redirect(datasette.urls.instance())
+            response.set_cookie("ds_actor", datasette.sign({"a": dict(access.REGULATOR)}, "actor"))
+            return response
+        error = "That token is not the regulator token."
+    return Response.html(
+        await datasette.render_template(
+            "inspect_kit_sign_in.html",
+            {"error": error, "enabled": bool(access.regulator_token()), "token_env": access.TOKEN_ENV},
+            request=request,
+        ),
+        status=403 if error else 200,
+    )
+
+
+@hookimpl
+def register_routes(datasette):
+    return [
+        (r"^/-/ownership/(?P<kind>home|entity)/(?P<key>.+)$", ownership_page),
+        (r"^/-/regulator-sign-in$", sign_in_page),
+    ]
+
+
+@hookimpl
+def register_output_renderer(datasette):
+    return [
+        {"extension": "bods", "render": render_bods, "can_render": can_render_bods},
+        {"extension": "atom", "render": render_atom, "can_render": can_render_atom},
+    ]
+
+
+# --- who may see what -----------------------------------------------------------------
+
+
+@hookimpl
+def actor_from_request(datasette, request):
+    return access.actor_from_bearer(request)
+
+
+@hookimpl
+def permission_allowed(datasette, actor, action, resource):
+    return access.permission(datasette, actor, action, resource)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def prepare(conn):
+        from datasette.plugins import pm
+
+        pm.hook.prepare_connection(conn=conn, database=registry_database(datasette), datasette=datasette)
+
+    def wrap(app):
+        return access.guard_sql(datasette, app, prepare)
+
+    return wrap
+
+
+@hookimpl
+def menu_links(datasette, actor, request):
+    links = []
+    database = None
+    try:
+        database = registry_database(datasette)
+    except NotFound:
+        pass
+    if database:
+        links.append({"href": datasette.urls.table(database, "care_homes") + "?_flag=any",
+                      "label": "Map of flagged care homes"})
+    if not access.is_regulator(actor):
+        links.append({"href": datasette.urls.path("/-/regulator-sign-in"), "label": "Regulator sign-in"})
+    return links
+
+
+@hookimpl
+def table_actions(datasette, actor, database, table, request):
+    if table == "care_homes":
+        return [
+            {"href": datasette.urls.table(database, "care_homes") + "?_flag=any", "label": "Only homes with a risk flag"},
+            {"href": datasette.urls.table(database, "risk_flags") + "?subject_type=care_home", "label": "All care-home flags"},
+        ]
+    return None

@@ -1,0 +1,153 @@
+"""The site in a real headless browser: Debian's chromium driven by Playwright.
+
+Starts ``inspect-kit serve`` on a free port and walks the path a newcomer
+takes: home page, search for a home, its row, its ownership graph, a landlord,
+the map, and a regulator signing in. Screenshots go to tests/screenshots/.
+Never downloads a browser: without /usr/bin/chromium these tests are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from publish_registry import HOME, LANDLORD, LANDLORD_NAME, build_registry
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+TOKEN = "fictional-browser-token"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason="chromium is not installed (apt-get install chromium)"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    path = build_registry(tmp_path_factory.mktemp("site") / "registry.db")
+    port = _free_port()
+    command = Path(sys.executable).parent / "inspect-kit"
+    env = {**os.environ, "INSPECT_KIT_REGULATOR_TOKEN": TOKEN, "INSPECT_KIT_SECRET": "browser-test"}
+    server = subprocess.Popen(
+        [str(command), "serve", path, "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                output = server.stdout.read().decode(errors="replace")
+                pytest.fail(f"inspect-kit serve did not start:\n{output}")
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.dialogs = []  # any alert() would mean a name was run as script
+
+    def on_dialog(dialog):
+        page.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    yield page
+    assert page.dialogs == []
+    context.close()
+
+
+def shot(page, name):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_home_page(site, page):
+    page.goto(site + "/")
+    assert "who runs and owns England" in page.locator("h1").inner_text()
+    assert page.get_by_text("ownership graph").count() >= 1
+    shot(page, "home")
+
+
+def test_newcomer_finds_a_home_and_its_owners(site, page):
+    page.goto(site + "/registry/care_homes")
+    page.fill("input[name=_search]", "Meadow")
+    page.press("input[name=_search]", "Enter")
+    page.wait_for_load_state()
+    table = page.locator("table.rows-and-columns")
+    assert "Meadow View Care Home" in table.inner_text()
+    assert "Hilltop Lodge" not in table.inner_text()
+    shot(page, "search")
+
+    page.locator("td.col-Link a").first.click()
+    page.wait_for_load_state()
+    assert "Sunrise Care Operations Ltd" in page.content()
+    shot(page, "care_home_row")
+
+    page.get_by_role("link", name="ownership graph").first.click()
+    page.wait_for_load_state()
+    graph = page.locator("svg.ownership-graph")
+    assert graph.is_visible()
+    assert page.locator(f'svg.ownership-graph g[data-id="home:{HOME}"]').count() == 1
+    assert page.locator("svg.ownership-graph g.flagged").count() >= 3
+    assert "offshore_landlord" in page.locator("#flags + div").inner_text()
+    shot(page, "ownership_graph")
+
+    page.locator(f'svg.ownership-graph g[data-id="entity:{LANDLORD}"]').click()
+    page.wait_for_load_state()
+    assert page.locator("td.col-name").first.inner_text() == LANDLORD_NAME  # shown as text
+    shot(page, "landlord_row")
+
+
+def test_map_of_flagged_homes(site, page):
+    page.goto(site + "/registry/care_homes?_flag=any")
+    page.wait_for_selector(".leaflet-container", timeout=15000)
+    page.wait_for_selector(".leaflet-marker-icon", timeout=15000)
+    assert page.locator(".leaflet-marker-icon").count() == 1  # only the flagged home
+    shot(page, "map")
+
+
+def test_regulator_signs_in_to_see_the_schedule(site, page):
+    response = page.goto(site + "/registry/inspection_schedule")
+    assert response.status == 403
+    page.goto(site + "/-/regulator-sign-in")
+    page.fill("input[name=token]", TOKEN)
+    page.click("input[type=submit]")
+    page.wait_for_load_state()
+    response = page.goto(site + "/registry/inspection_schedule")
+    assert response.status == 200
+    assert "offshore landlord; secret visit" in page.content()
+    shot(page, "regulator_schedule")
