@@ -143,7 +143,7 @@ def test_enable_search_command(tmp_path):
 
 @run_async
 async def test_home_row_links_to_operator_titles_flags_and_graph(ds):
-    html = (await get(ds, f"/{DB}/care_homes/1")).text
+    html = (await get(ds, f"/{DB}/care_homes/{HOME}")).text
     assert "Sunrise Care Operations Ltd" in html  # the operator's label beside provider_id
     links = hrefs(html)
     assert f"/-/ownership/home/{HOME}" in links

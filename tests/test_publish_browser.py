@@ -112,7 +112,7 @@ def test_newcomer_finds_a_home_and_its_owners(site, page):
     assert "Hilltop Lodge" not in table.inner_text()
     shot(page, "search")
 
-    page.locator("td.col-Link a").first.click()
+    page.locator("td.col-location_id a").first.click()  # the key links to the row page
     page.wait_for_load_state()
     assert "Sunrise Care Operations Ltd" in page.content()
     shot(page, "care_home_row")

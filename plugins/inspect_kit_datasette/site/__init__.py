@@ -13,6 +13,7 @@ from urllib.parse import quote, unquote
 
 from datasette import hookimpl
 from datasette.filters import FilterArguments
+from datasette.utils import tilde_encode
 from datasette.utils.asgi import Forbidden, NotFound, Response
 from markupsafe import Markup, escape
 
@@ -62,19 +63,14 @@ def _key_columns(table: str) -> tuple[str, ...]:
     return ()
 
 
-def row_url_factory(datasette, database: str, conn):
-    """row_url(table, key values) -> the Datasette row page (rowid), found with ``conn``."""
+def row_url_factory(datasette, database: str):
+    """row_url(table, key values) -> the Datasette row page: the natural key is the primary key."""
 
     def row_url(table: str, key: tuple) -> str:
         columns = _key_columns(table)
-        table_url = datasette.urls.table(database, table)
         if not columns or len(columns) != len(key):
-            return table_url
-        where = " and ".join(f"[{c}] = ?" for c in columns)
-        found = conn.execute(f"select rowid from [{table}] where {where} limit 1", list(key)).fetchone()
-        if found is None:
-            return table_url + "?" + "&".join(f"{c}={quote(str(v), safe='')}" for c, v in zip(columns, key))
-        return f"{table_url}/{found[0]}"
+            return datasette.urls.table(database, table)
+        return datasette.urls.row(database, table, ",".join(tilde_encode(str(v)) for v in key))
 
     return row_url
 
@@ -103,13 +99,16 @@ def render_cell(row, value, column, table, database, datasette):
             target_table, key_column = target
             label_column = LABEL_COLUMNS.get(target_table)
             db = datasette.get_database(database)
-            select = f"select rowid{', [' + label_column + ']' if label_column else ''} from [{target_table}] where [{key_column}] = ? limit 1"
+            select = f"select 1{', [' + label_column + ']' if label_column else ''} from [{target_table}] where [{key_column}] = ? limit 1"
             try:
                 found = (await db.execute(select, [value])).first()
             except Exception:
                 found = None
             if found is not None:
-                href = f"{datasette.urls.table(database, target_table)}/{found[0]}"
+                if _key_columns(target_table) == (key_column,):
+                    href = datasette.urls.row(database, target_table, tilde_encode(value))
+                else:
+                    href = f"{datasette.urls.table(database, target_table)}?{key_column}={quote(value, safe='')}"
                 html = Markup('<a href="{}">{}</a>').format(href, value)
                 if label_column and found[1] and found[1] != value:
                     html += Markup(' <span class="ik-label">{}</span>').format(found[1])
@@ -168,7 +167,7 @@ async def ownership_page(request, datasette):
         raise Forbidden("Only signed-in regulators may see this table")
 
     def build(conn):
-        row_url = row_url_factory(datasette, database, conn)
+        row_url = row_url_factory(datasette, database)
         return (home_graph if kind == "home" else entity_graph)(conn, key, row_url, hidden)
 
     graph = await datasette.get_database(database).execute_fn(build)
