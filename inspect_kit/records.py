@@ -44,6 +44,8 @@ class Record:
     # Derived tables: the column naming the plugin that produced a row.
     __producer__: ClassVar[str | None] = None
     __description__: ClassVar[str] = ""
+    # Extra indexes, e.g. ``(("subject_id",),)``, for the joins users and queries make.
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
     # Where the record came from in its source: a line number, a page, an id.
     # Not stored as a column; used in error messages and rejected_records.
@@ -236,6 +238,7 @@ class Relationship(Record):
     __table__ = "relationships"
     __key__ = ("id",)
     __description__ = "Who owns or controls whom: PSC entries, statements, BODS relationships."
+    __indexes__ = (("subject_id",), ("interested_party_id",))
 
     id: str = col("Stable id from the source, e.g. the PSC link plus nature of control")
     subject_id: str = col("The entity owned or controlled")
@@ -275,6 +278,7 @@ class TitleProprietor(Record):
     __table__ = "title_proprietors"
     __key__ = ("title_number", "position")
     __description__ = "The registered proprietors (landlords) of each title, up to four."
+    __indexes__ = (("entity_id",),)
 
     title_number: str
     position: int = col("1 to 4, as in the source file")
@@ -294,6 +298,7 @@ class CareHomeTitle(Record):
     __derived__ = True
     __producer__ = "resolver"
     __description__ = "Which titles each care home stands on, with how the match was made."
+    __indexes__ = (("title_number",),)
 
     location_id: str
     title_number: str

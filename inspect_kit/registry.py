@@ -351,6 +351,11 @@ class Registry:
             f"CREATE UNIQUE INDEX IF NOT EXISTS {_quote('idx_' + table + '_key')} "
             f"ON {_quote(table)} ({key})"
         )
+        for indexed in record_class.__indexes__:
+            name = _quote("idx_" + table + "_" + "_".join(indexed))
+            self.conn.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {_quote(table)} ({', '.join(map(_quote, indexed))})"
+            )
         if record_class.__derived__:
             if record_class.__producer__:
                 self.conn.execute(
