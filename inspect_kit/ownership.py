@@ -69,6 +69,15 @@ INFORMATIONAL_STATEMENTS = frozenset(
     }
 )
 
+# Column order of entity and relationship rows given as tuples to OwnershipGraph.build.
+ENTITY_COLUMNS = ("id", "name", "entity_type", "jurisdiction", "status", "listed")
+RELATIONSHIP_COLUMNS = (
+    "id", "subject_id", "interested_party_id", "interest_type", "share_min", "share_max",
+    "start_date", "end_date", "unspecified_reason",
+)
+# Where the share between two entities comes from: shareholdings first, then votes.
+_SHARE_RANK = {"shareholding": 0, "votingRights": 1}
+
 TRACEABLE_ENDS = ("person", "listed_company", "public_body", "charity")
 UNTRACEABLE_ENDS = (
     "unknown_owner",
@@ -172,6 +181,9 @@ class OwnershipGraph:
     ) -> "OwnershipGraph":
         """A graph from ``entities`` rows and ``relationships`` rows.
 
+        Rows are mappings with the tables' column names, or tuples in the order
+        of ``ENTITY_COLUMNS`` and ``RELATIONSHIP_COLUMNS`` (faster).
+
         - ``as_of`` (ISO date): relationships that started later or had ended by
           then are left out; ``None`` keeps every relationship without an end date.
         - ``aliases``: entity id -> the entity it is known to be (a corporate
@@ -184,45 +196,61 @@ class OwnershipGraph:
         aliases = aliases or {}
         reference_only = set(reference_only)
         follow = frozenset(follow)
+        store = graph.entities
         for e in entities:
-            graph.entities[e["id"]] = (
-                e.get("entity_type"),
-                e.get("jurisdiction"),
-                e.get("status"),
-                bool(e.get("listed")),
-                e.get("name"),
-                e["id"] in reference_only,
-            )
-        pairs: dict[tuple[str, str], list[dict]] = {}
+            if not isinstance(e, tuple):
+                e = tuple(e.get(c) for c in ENTITY_COLUMNS)
+            entity_id, name, entity_type, jurisdiction, status, listed = e
+            store[entity_id] = (entity_type, jurisdiction, status, bool(listed), name, entity_id in reference_only)
         as_of_text = graph.as_of
+        edges = graph.edges
+        lapsed = graph.lapsed
+        # Per (subject, owner): the edge and the rank of the interest its share came from.
+        by_pair: dict[tuple[str, str], list] = {}
         for r in relationships:
-            if r.get("interest_type") not in follow:
+            if not isinstance(r, tuple):
+                r = tuple(r.get(c) for c in RELATIONSHIP_COLUMNS)
+            rel_id, subject, party, interest, share_min, share_max, start, end, statement = r
+            if interest not in follow:
                 continue
-            subject = aliases.get(r["subject_id"], r["subject_id"])
-            start, end = r.get("start_date"), r.get("end_date")
+            subject = aliases.get(subject, subject)
             if as_of_text is not None:
                 if start and str(start) > as_of_text:
                     continue
                 if end and str(end) <= as_of_text:
-                    graph.lapsed[subject] = max(str(end), graph.lapsed.get(subject, ""))
+                    lapsed[subject] = max(str(end), lapsed.get(subject, ""))
                     continue
             elif end:
-                graph.lapsed[subject] = max(str(end), graph.lapsed.get(subject, ""))
+                lapsed[subject] = max(str(end), lapsed.get(subject, ""))
                 continue
-            party = r.get("interested_party_id")
             if party is None:
-                statement = r.get("unspecified_reason") or "owner not given"
+                statement = statement or "owner not given"
                 if statement in INFORMATIONAL_STATEMENTS:
                     continue
-                low, high = _band(r.get("share_min"), r.get("share_max"))
-                graph.edges.setdefault(subject, []).append(_Edge(None, low, high, (r["id"],), statement))
+                low, high = _band(share_min, share_max)
+                edges.setdefault(subject, []).append(_Edge(None, low, high, (rel_id,), statement))
                 continue
-            pairs.setdefault((subject, aliases.get(party, party)), []).append(r)
-        for (subject, parent), rows in pairs.items():
-            low, high = _pair_share(rows)
-            graph.edges.setdefault(subject, []).append(
-                _Edge(parent, low, high, tuple(sorted(r["id"] for r in rows)))
-            )
+            party = aliases.get(party, party)
+            rank = _SHARE_RANK.get(interest, 2)
+            low, high = _band(share_min, share_max) if rank < 2 else (0.0, 1.0)
+            known = by_pair.get((subject, party))
+            if known is None:
+                edge = _Edge(party, low, high, (rel_id,))
+                by_pair[(subject, party)] = [edge, rank]
+                edges.setdefault(subject, []).append(edge)
+                continue
+            # Several relationships between the same two entities: shareholdings give
+            # the share; failing those, voting rights stand in; control alone (board
+            # appointment, influence) holds an unknown share, 0 to 100%. Several
+            # holdings of one kind (directly and as trustee) hold at least the largest
+            # lower bound and at most their sum.
+            edge, known_rank = known
+            edge.relationship_ids = tuple(sorted(edge.relationship_ids + (rel_id,)))
+            if rank < known_rank:
+                edge.low, edge.high = low, high
+                known[1] = rank
+            elif rank == known_rank and rank < 2:
+                edge.low, edge.high = max(edge.low, low), min(1.0, edge.high + high)
         return graph
 
     # -- how a path ends -------------------------------------------------
@@ -471,21 +499,6 @@ def _band(share_min, share_max) -> tuple[float, float]:
     high = float(share_max) / 100 if share_max is not None else 1.0
     low, high = max(0.0, min(low, 1.0)), max(0.0, min(high, 1.0))
     return (low, high) if low <= high else (high, low)
-
-
-def _pair_share(rows: list[dict]) -> tuple[float, float]:
-    """The share one owner holds in one subject, from all the relationships between them.
-
-    Shareholdings give it; failing those, voting rights stand in for it; an owner
-    with control only (board appointment, significant influence) holds an
-    unknown share, 0 to 100%. Several holdings of one kind (directly and as a
-    trustee) hold at least the largest lower bound and at most their sum.
-    """
-    for interest in ("shareholding", "votingRights"):
-        bands = [_band(r.get("share_min"), r.get("share_max")) for r in rows if r.get("interest_type") == interest]
-        if bands:
-            return max(b[0] for b in bands), min(1.0, sum(b[1] for b in bands))
-    return 0.0, 1.0
 
 
 def _strongly_connected(nodes: Iterable[str], edges: dict[str, list[_Edge]]) -> Iterator[list[str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from inspect_kit import OwnershipPath, Resolver, UltimateOwner
-from inspect_kit.ownership import OwnershipGraph
+from inspect_kit.ownership import ENTITY_COLUMNS, RELATIONSHIP_COLUMNS, OwnershipGraph
 
 from .linking import NOT_CORPORATE
 from .tables import CORPORATE_PSC
@@ -35,20 +35,11 @@ def load_graph(registry, as_of=None) -> OwnershipGraph:
         )
         if entity_type not in NOT_CORPORATE and entity_id not in aliases
     }
-    entity_columns = ("id", "name", "entity_type", "jurisdiction", "status", "listed")
-    entities = (
-        dict(zip(entity_columns, row))
-        for row in conn.execute(f"SELECT {', '.join(entity_columns)} FROM entities WHERE valid_to IS NULL")
+    entities = conn.execute(
+        f"SELECT {', '.join(ENTITY_COLUMNS)} FROM entities WHERE valid_to IS NULL"
     )
-    relationship_columns = (
-        "id", "subject_id", "interested_party_id", "interest_type", "share_min", "share_max",
-        "start_date", "end_date", "unspecified_reason",
-    )
-    relationships = (
-        dict(zip(relationship_columns, row))
-        for row in conn.execute(
-            f"SELECT {', '.join(relationship_columns)} FROM relationships WHERE valid_to IS NULL"
-        )
+    relationships = conn.execute(
+        f"SELECT {', '.join(RELATIONSHIP_COLUMNS)} FROM relationships WHERE valid_to IS NULL"
     )
     return OwnershipGraph.build(
         entities, relationships, as_of=as_of, aliases=aliases, reference_only=reference_only
