@@ -281,7 +281,7 @@ class Title(Record):
 class TitleProprietor(Record):
     __table__ = "title_proprietors"
     __key__ = ("title_number", "position")
-    __indexes__ = (("company_number",), ("valid_from",))
+    __indexes__ = (("company_number",), ("entity_id",), ("valid_from",))
     __description__ = "The registered proprietors (landlords) of each title, up to four."
 
     title_number: str

@@ -1,0 +1,557 @@
+"""Ownership graph maths: from any entity up to its ultimate owners.
+
+This module knows no data source. It takes entities and relationships as plain
+rows (the ``entities`` and ``relationships`` tables of the data contract) and
+answers, as of a date:
+
+- every ownership path above an entity, and how it ends: at an identified
+  ultimate owner (a person, a listed company, a public body, a charity) or at a
+  point where the chain cannot be traced, with the rule that decided it in
+  words (DESIGN.md, "What untraceable means");
+- each entity's ultimate owners with their effective share as an interval.
+
+Shares are intervals because registers give bands: a PSC holding 25-50% of a
+company that holds 50-75% of another holds between 12.5% and 37.5% of it.
+Bands multiply along a path; parallel paths add up (capped at 100%). A path
+stops where it would return to an entity already on it, so a cycle is reported
+once and never counted twice.
+
+The whole graph is analysed in one pass (Tarjan's strongly connected components,
+iteratively, owners first), so that every entity's owners are computed once from
+its direct owners' results: linear in the size of the graph outside cycles.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+# Interests that make someone an owner or controller. Board seats held as an
+# employee, senior managing officials (ROE managing officers) and nominees do not.
+FOLLOWED_INTERESTS = frozenset(
+    {
+        "shareholding",
+        "votingRights",
+        "appointmentOfBoard",
+        "otherInfluenceOrControl",
+        "settlor",
+        "trustee",
+        "protector",
+        "beneficiaryOfLegalArrangement",
+        "rightsToSurplusAssetsOnDissolution",
+        "rightsToProfitOrIncome",
+        "rightsGrantedByContract",
+        "conditionalRightsGrantedByContract",
+        "controlViaCompanyRulesOrArticles",
+        "controlByLegalFramework",
+        "enjoymentAndUseOfAssets",
+        "rightToProfitOrIncomeFromAssets",
+        "unknownInterest",
+        "unpublishedInterest",
+        None,
+    }
+)
+
+# Register statements that say something about the register, not that an owner
+# is unknown (ROE update statements); they end no path.
+INFORMATIONAL_STATEMENTS = frozenset(
+    {
+        "all-beneficial-owners-identified",
+        "nobody-has-become-or-ceased-to-be-a-beneficial-owner",
+        "somebody-has-become-or-ceased-to-be-a-beneficial-owner",
+        "change-beneficial-owner-relevant-period",
+        "no-change-beneficial-owner-relevant-period",
+        "trust-involved-relevant-period",
+        "no-trust-involved-relevant-period",
+        "change-beneficiary-relevant-period",
+        "no-change-beneficiary-relevant-period",
+    }
+)
+
+# Column order of entity and relationship rows given as tuples to OwnershipGraph.build.
+ENTITY_COLUMNS = ("id", "name", "entity_type", "jurisdiction", "status", "listed")
+RELATIONSHIP_COLUMNS = (
+    "id", "subject_id", "interested_party_id", "interest_type", "share_min", "share_max",
+    "start_date", "end_date", "unspecified_reason",
+)
+# Where the share between two entities comes from: shareholdings first, then votes.
+_SHARE_RANK = {"shareholding": 0, "votingRights": 1}
+
+TRACEABLE_ENDS = ("person", "listed_company", "public_body", "charity")
+UNTRACEABLE_ENDS = (
+    "unknown_owner",
+    "super_secure",
+    "not_in_register",
+    "foreign_not_found",
+    "no_psc_filed",
+    "cycle",
+)
+
+_PUBLIC_NAME = re.compile(
+    r"\b(council|borough|government|secretary of state|minister|ministry|crown|nhs|"
+    r"health authority|department|parliament|local authority|county of|city of|state of|"
+    r"republic|kingdom|university)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Path:
+    """One ownership path: from a subject up to where it ends."""
+
+    subject_id: str
+    entity_ids: tuple[str, ...]  # subject first; the end entity last when there is one
+    relationship_ids: tuple[tuple[str, ...], ...]  # per step, the relationships it follows
+    end_kind: str
+    end_id: str | None
+    traceable: bool
+    reason: str
+    share_min: float  # percent
+    share_max: float
+
+    @property
+    def depth(self) -> int:
+        return len(self.relationship_ids)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """An identified ultimate owner of a subject, with its effective share."""
+
+    owner_id: str
+    owner_kind: str
+    share_min: float  # percent
+    share_max: float
+    min_depth: int
+    paths: int
+
+
+@dataclass(frozen=True)
+class End:
+    """How a path can end, summarised over every path with that end."""
+
+    kind: str
+    end_id: str | None
+    detail: str | None  # the statement behind an unknown owner
+    traceable: bool
+    reason: str
+    share_min: float
+    share_max: float
+    min_depth: int
+    paths: int
+
+
+@dataclass
+class _Edge:
+    parent: str | None
+    low: float  # fraction 0..1
+    high: float
+    relationship_ids: tuple[str, ...]
+    statement: str | None = None
+
+
+@dataclass
+class OwnershipGraph:
+    """Entities and the current relationships between them, as of one date.
+
+    Build it with :meth:`build`; then :meth:`analyse` once, and ask
+    :meth:`ends`, :meth:`ultimate_owners` and :meth:`paths` for any entity.
+    """
+
+    as_of: str | None = None
+    entities: dict[str, tuple] = field(default_factory=dict)  # id -> (type, jurisdiction, status, listed, name, reference_only)
+    edges: dict[str, list[_Edge]] = field(default_factory=dict)  # subject -> its owners
+    lapsed: dict[str, str] = field(default_factory=dict)  # subject -> latest end date of relationships no longer current
+    _summary: dict[str, dict] | None = None
+    _cycle_reaches_owner: dict[str, bool] = field(default_factory=dict)
+
+    # -- building ---------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        entities: Iterable[dict[str, Any]],
+        relationships: Iterable[dict[str, Any]],
+        *,
+        as_of: str | None = None,
+        aliases: dict[str, str] | None = None,
+        reference_only: Iterable[str] = (),
+        follow: Iterable[str | None] = FOLLOWED_INTERESTS,
+    ) -> "OwnershipGraph":
+        """A graph from ``entities`` rows and ``relationships`` rows.
+
+        Rows are mappings with the tables' column names, or tuples in the order
+        of ``ENTITY_COLUMNS`` and ``RELATIONSHIP_COLUMNS`` (faster).
+
+        - ``as_of`` (ISO date): relationships that started later or had ended by
+          then are left out; ``None`` keeps every relationship without an end date.
+        - ``aliases``: entity id -> the entity it is known to be (a corporate
+          owner named in someone's register, linked to its own register record).
+        - ``reference_only``: entities known only as someone's owner, with no
+          register record of their own; a path that ends there cannot be traced.
+        - ``follow``: the interest types that make an owner.
+        """
+        graph = cls(as_of=str(as_of) if as_of else None)
+        aliases = aliases or {}
+        reference_only = set(reference_only)
+        follow = frozenset(follow)
+        store = graph.entities
+        for e in entities:
+            if not isinstance(e, tuple):
+                e = tuple(e.get(c) for c in ENTITY_COLUMNS)
+            entity_id, name, entity_type, jurisdiction, status, listed = e
+            store[entity_id] = (entity_type, jurisdiction, status, bool(listed), name, entity_id in reference_only)
+        as_of_text = graph.as_of
+        edges = graph.edges
+        lapsed = graph.lapsed
+        # Per (subject, owner): the edge and the rank of the interest its share came from.
+        by_pair: dict[tuple[str, str], list] = {}
+        for r in relationships:
+            if not isinstance(r, tuple):
+                r = tuple(r.get(c) for c in RELATIONSHIP_COLUMNS)
+            rel_id, subject, party, interest, share_min, share_max, start, end, statement = r
+            if interest not in follow:
+                continue
+            subject = aliases.get(subject, subject)
+            if as_of_text is not None:
+                if start and str(start) > as_of_text:
+                    continue
+                if end and str(end) <= as_of_text:
+                    lapsed[subject] = max(str(end), lapsed.get(subject, ""))
+                    continue
+            elif end:
+                lapsed[subject] = max(str(end), lapsed.get(subject, ""))
+                continue
+            if party is None:
+                statement = statement or "owner not given"
+                if statement in INFORMATIONAL_STATEMENTS:
+                    continue
+                low, high = _band(share_min, share_max)
+                edges.setdefault(subject, []).append(_Edge(None, low, high, (rel_id,), statement))
+                continue
+            party = aliases.get(party, party)
+            rank = _SHARE_RANK.get(interest, 2)
+            low, high = _band(share_min, share_max) if rank < 2 else (0.0, 1.0)
+            known = by_pair.get((subject, party))
+            if known is None:
+                edge = _Edge(party, low, high, (rel_id,))
+                by_pair[(subject, party)] = [edge, rank]
+                edges.setdefault(subject, []).append(edge)
+                continue
+            # Several relationships between the same two entities: shareholdings give
+            # the share; failing those, voting rights stand in; control alone (board
+            # appointment, influence) holds an unknown share, 0 to 100%. Several
+            # holdings of one kind (directly and as trustee) hold at least the largest
+            # lower bound and at most their sum.
+            edge, known_rank = known
+            edge.relationship_ids = tuple(sorted(edge.relationship_ids + (rel_id,)))
+            if rank < known_rank:
+                edge.low, edge.high = low, high
+                known[1] = rank
+            elif rank == known_rank and rank < 2:
+                edge.low, edge.high = max(edge.low, low), min(1.0, edge.high + high)
+        return graph
+
+    # -- how a path ends -------------------------------------------------
+
+    def classify(self, entity_id: str) -> tuple[str, bool, str]:
+        """How a path ends at an entity with no current owners: (kind, traceable, rule in words)."""
+        entity = self.entities.get(entity_id)
+        if entity is None:
+            return (
+                "not_in_register",
+                False,
+                f"{entity_id} is in no register: no record of it was found (a company number "
+                "that does not exist, or a register that was not collected)",
+            )
+        kind, jurisdiction, status, listed, name, reference_only = entity
+        label = f"{name} ({entity_id})" if name else entity_id
+        if kind == "person":
+            return "person", True, f"ends at {label}, a natural person named in a public register"
+        if kind == "super_secure":
+            return "super_secure", False, f"ends at {label}, a super-secure owner whose details the register withholds"
+        if listed:
+            return "listed_company", True, f"ends at {label}, whose shares trade on a regulated market (PSC exemption)"
+        if kind == "public_body":
+            return "public_body", True, f"ends at {label}, a public body"
+        if kind == "charity":
+            return "charity", True, f"ends at {label}, a registered charity"
+        if kind == "unknown":
+            return "unknown_owner", False, f"ends at {label}, an owner the source does not identify"
+        if kind == "legal_person":
+            if name and _PUBLIC_NAME.search(name):
+                return "public_body", True, f"ends at {label}, a legal person that is a public body"
+            return "not_in_register", False, f"ends at {label}, a legal person that no public register records"
+        if kind == "trust":
+            return "unknown_owner", False, f"ends at {label}, a trust whose beneficial owners are not recorded"
+        foreign = bool(jurisdiction) and jurisdiction != "GB" and not jurisdiction.startswith("GB-")
+        if reference_only:
+            if foreign:
+                return (
+                    "foreign_not_found",
+                    False,
+                    f"ends at {label}, a corporate owner registered in {jurisdiction} for which no register record was found",
+                )
+            return (
+                "not_in_register",
+                False,
+                f"ends at {label}, a corporate owner whose registration number is in no register",
+            )
+        if foreign and kind != "overseas_entity":
+            return (
+                "foreign_not_found",
+                False,
+                f"ends at {label}, a company registered in {jurisdiction} whose owners no register records",
+            )
+        what = "an overseas entity" if kind == "overseas_entity" else "a company"
+        files = "no beneficial owner and no statement" if kind == "overseas_entity" else "no PSC, no statement and no exemption"
+        lapsed = self.lapsed.get(entity_id)
+        if lapsed:
+            return (
+                "no_psc_filed",
+                False,
+                f"ends at {label}, {what} whose recorded owners had all ceased by {lapsed} and that files {files} since",
+            )
+        state = f"{status} " if status else ""
+        return "no_psc_filed", False, f"ends at {label}, {state}{what} that files {files}"
+
+    def _end_of(self, key: tuple) -> tuple[bool, str]:
+        kind, end_id, detail = key
+        if kind == "unknown_owner" and end_id is None:
+            return False, f"the register declares the owner unknown: statement '{detail}'"
+        if kind == "cycle":
+            if self._cycle_reaches_owner.get(end_id):
+                return True, (
+                    f"the path returns to {end_id}, a cycle; other paths from the cycle reach "
+                    "identified owners, so it hides none"
+                )
+            return False, f"the path returns to {end_id}, a cycle that reaches no identified owner"
+        _, traceable, reason = self.classify(end_id)
+        return traceable, reason
+
+    # -- the analysis ------------------------------------------------------
+
+    def analyse(self, progress=None) -> "OwnershipGraph":
+        """Summarise every entity's path ends, owners first. Idempotent."""
+        if self._summary is not None:
+            return self
+        self._summary = {}
+        nodes = set(self.entities) | set(self.edges)
+        for edges in self.edges.values():
+            nodes.update(e.parent for e in edges if e.parent is not None)
+        for component in _strongly_connected(nodes, self.edges):
+            if progress:
+                progress(len(component))
+            if len(component) == 1 and not any(e.parent == component[0] for e in self.edges.get(component[0], ())):
+                node = component[0]
+                self._summary[node] = self._summarise_acyclic(node)
+            else:
+                self._summarise_cycle(component)
+        return self
+
+    def _summarise_acyclic(self, node: str) -> dict:
+        edges = self.edges.get(node)
+        if not edges:
+            kind, _, _ = self.classify(node)
+            return {(kind, node, None): [1.0, 1.0, 0, 1]}
+        summary = self._summary
+        result: dict = {}
+        for edge in edges:
+            if edge.parent is None:
+                _add(result, ("unknown_owner", None, edge.statement), edge.low, edge.high, 1, 1)
+                continue
+            low, high = edge.low, edge.high
+            for key, (lo, hi, depth, count) in summary[edge.parent].items():
+                _add(result, key, lo * low, hi * high, depth + 1, count)
+        return result
+
+    def _summarise_cycle(self, component: list[str], max_steps: int = 100_000) -> None:
+        """Entities that own each other: enumerate simple paths inside the cycle."""
+        members = set(component)
+        summary = self._summary
+        results = {}
+        for start in component:
+            result: dict = {}
+            steps = 0
+            stack = [(start, 1.0, 1.0, 0, frozenset((start,)))]
+            while stack:
+                node, low, high, depth, on_path = stack.pop()
+                steps += 1
+                if steps > max_steps:
+                    break
+                for edge in self.edges.get(node, ()):
+                    lo, hi = low * edge.low, high * edge.high
+                    parent = edge.parent
+                    if parent is None:
+                        _add(result, ("unknown_owner", None, edge.statement), lo, hi, depth + 1, 1)
+                    elif parent in on_path:
+                        _add(result, ("cycle", parent, None), lo, hi, depth + 1, 1)
+                    elif parent in members:
+                        stack.append((parent, lo, hi, depth + 1, on_path | {parent}))
+                    else:
+                        for key, (plo, phi, pdepth, count) in summary[parent].items():
+                            _add(result, key, lo * plo, hi * phi, depth + 1 + pdepth, count)
+            results[start] = result
+        reaches = any(
+            key[0] in TRACEABLE_ENDS for result in results.values() for key in result
+        )
+        for member in component:
+            self._cycle_reaches_owner[member] = reaches
+        summary.update(results)
+
+    # -- answers -----------------------------------------------------------
+
+    def ends(self, entity_id: str) -> list[End]:
+        """Every way the paths above an entity end, with shares and counts."""
+        self.analyse()
+        summary = self._summary.get(entity_id)
+        if summary is None:
+            kind, traceable, reason = self.classify(entity_id)
+            return [End(kind, entity_id, None, traceable, reason, 100.0, 100.0, 0, 1)]
+        result = []
+        for key, (low, high, depth, count) in summary.items():
+            traceable, reason = self._end_of(key)
+            result.append(
+                End(key[0], key[1], key[2], traceable, reason, _pct(low), _pct(high), depth, count)
+            )
+        return sorted(result, key=lambda e: (e.min_depth, e.kind, e.end_id or "", e.detail or ""))
+
+    def traceable(self, entity_id: str) -> bool:
+        """True when every path above the entity ends at an identified owner."""
+        return all(end.traceable for end in self.ends(entity_id))
+
+    def ultimate_owners(self, entity_id: str) -> list[Owner]:
+        """The identified ultimate owners: persons, listed companies, public bodies, charities."""
+        return [
+            Owner(e.end_id, e.kind, e.share_min, e.share_max, e.min_depth, e.paths)
+            for e in self.ends(entity_id)
+            if e.kind in TRACEABLE_ENDS
+        ]
+
+    def ancestors(self, entity_id: str) -> dict[str, int]:
+        """Every entity above this one (itself included) with its least depth."""
+        seen = {entity_id: 0}
+        frontier = [entity_id]
+        depth = 0
+        while frontier:
+            depth += 1
+            following = []
+            for node in frontier:
+                for edge in self.edges.get(node, ()):
+                    if edge.parent is not None and edge.parent not in seen:
+                        seen[edge.parent] = depth
+                        following.append(edge.parent)
+            frontier = following
+        return seen
+
+    def paths(self, entity_id: str, *, limit: int = 1000) -> Iterator[Path]:
+        """Every path above an entity, depth first; at most ``limit`` of them."""
+        self.analyse()
+        produced = 0
+        stack = [((entity_id,), (), 1.0, 1.0)]
+        while stack and produced < limit:
+            nodes, rels, low, high = stack.pop()
+            node = nodes[-1]
+            edges = self.edges.get(node)
+            if not edges:
+                kind, traceable, reason = self.classify(node)
+                yield Path(entity_id, nodes, rels, kind, node, traceable, reason, _pct(low), _pct(high))
+                produced += 1
+                continue
+            for edge in reversed(edges):
+                lo, hi = low * edge.low, high * edge.high
+                step = rels + (edge.relationship_ids,)
+                if edge.parent is None:
+                    traceable, reason = self._end_of(("unknown_owner", None, edge.statement))
+                    yield Path(entity_id, nodes, step, "unknown_owner", None, traceable, reason, _pct(lo), _pct(hi))
+                    produced += 1
+                elif edge.parent in nodes:
+                    traceable, reason = self._end_of(("cycle", edge.parent, None))
+                    yield Path(
+                        entity_id, nodes + (edge.parent,), step, "cycle", edge.parent, traceable, reason,
+                        _pct(lo), _pct(hi),
+                    )
+                    produced += 1
+                else:
+                    stack.append((nodes + (edge.parent,), step, lo, hi))
+
+
+def _add(result: dict, key, low: float, high: float, depth: int, count: int) -> None:
+    entry = result.get(key)
+    if entry is None:
+        result[key] = [min(low, 1.0), min(high, 1.0), depth, count]
+    else:
+        entry[0] = min(entry[0] + low, 1.0)
+        entry[1] = min(entry[1] + high, 1.0)
+        if depth < entry[2]:
+            entry[2] = depth
+        entry[3] += count
+
+
+def _pct(fraction: float) -> float:
+    return round(fraction * 100, 6)
+
+
+def _band(share_min, share_max) -> tuple[float, float]:
+    """A relationship's share as a fraction interval; unknown bounds are 0 and 100%."""
+    low = float(share_min) / 100 if share_min is not None else 0.0
+    high = float(share_max) / 100 if share_max is not None else 1.0
+    low, high = max(0.0, min(low, 1.0)), max(0.0, min(high, 1.0))
+    return (low, high) if low <= high else (high, low)
+
+
+def _strongly_connected(nodes: Iterable[str], edges: dict[str, list[_Edge]]) -> Iterator[list[str]]:
+    """Tarjan's algorithm without recursion; yields each component after every one it points to.
+
+    Edges point from an entity to its owners, so owners come out first.
+    """
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    counter = 0
+    empty: list = []
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, position = work[-1]
+            if position == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            node_edges = edges.get(node, empty)
+            advanced = False
+            while position < len(node_edges):
+                parent = node_edges[position].parent
+                position += 1
+                if parent is None:
+                    continue
+                if parent not in index:
+                    work[-1] = (node, position)
+                    work.append((parent, 0))
+                    advanced = True
+                    break
+                if parent in on_stack and index[parent] < low[node]:
+                    low[node] = index[parent]
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                caller = work[-1][0]
+                if low[node] < low[caller]:
+                    low[caller] = low[node]
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                yield component
+
+

@@ -1,0 +1,222 @@
+"""Entity linking: operators, landlords and corporate owners to the entities they are.
+
+- a CQC provider's company number -> its company entity;
+- a CCOD proprietor's company number (often without its leading zeros) -> its company;
+- an OCOD proprietor, which carries no number, -> a Register of Overseas Entities
+  record (``OE…``), by company-name fingerprint and country of incorporation;
+- a corporate PSC, which gives its parent's number unpadded and its country as
+  free text -> the company entity it names.
+
+Every link (and every failure to link) goes to ``entity_matches`` with its
+method, confidence and reason; ambiguous names go to ``match_candidates``.
+"""
+
+from __future__ import annotations
+
+from inspect_kit import Provider, Resolver, TitleProprietor, Update
+from inspect_kit.jurisdictions import country_code
+from inspect_kit.matching import (
+    company_entity_id,
+    company_fingerprint,
+    company_fingerprint_without_place,
+    normalise_company_number,
+)
+
+from .decisions import load_decisions
+from .tables import CCOD_PROPRIETOR, CORPORATE_PSC, OCOD_PROPRIETOR, PROVIDER, EntityMatch, MatchCandidate
+
+# Entity types that are never a company to link to.
+NOT_CORPORATE = ("person", "super_secure", "legal_person", "unknown")
+
+
+def proprietor_key(name: str | None, country: str | None) -> str:
+    """The left_id of an overseas proprietor in match_candidates and match_decisions.
+
+    One overseas company owns many titles under the same name, so a decision is
+    about the name and country, not one title.
+    """
+    return f"{company_fingerprint(name) or ''}|{country or ''}"
+
+
+def _is_foreign(code: str | None) -> bool:
+    return bool(code) and code != "GB"
+
+
+class EntityLinker(Resolver):
+    name = "entity-linking"
+    description = "Links CQC providers, CCOD/OCOD proprietors and corporate PSCs to their entities"
+    defaults = {"accept": 0.8}
+
+    def resolve(self, context):
+        db = context.registry.conn
+        self.accept = context.settings(self)["accept"]
+        known = {}
+        overseas: dict[str, list[tuple]] = {}
+        overseas_loose: dict[str, list[tuple]] = {}
+        for entity_id, name, entity_type, jurisdiction, number in db.execute(
+            "SELECT id, name, entity_type, jurisdiction, company_number FROM entities WHERE valid_to IS NULL"
+        ):
+            known[entity_id] = entity_type
+            if entity_type == "overseas_entity" or (number or "").upper().startswith("OE"):
+                entry = (entity_id, name, jurisdiction)
+                fingerprint = company_fingerprint(name)
+                if fingerprint:
+                    overseas.setdefault(fingerprint, []).append(entry)
+                loose, _ = company_fingerprint_without_place(name)
+                if loose:
+                    overseas_loose.setdefault(loose, []).append(entry)
+        self.known = known
+        self.overseas, self.overseas_loose = overseas, overseas_loose
+        yield from self._providers(db)
+        yield from self._proprietors(db)
+        yield from self._corporate_pscs(db)
+
+    # -- operators ------------------------------------------------------------
+
+    def _providers(self, db):
+        decisions = load_decisions(db, PROVIDER)
+        rows = db.execute(
+            "SELECT provider_id, name, company_number, ownership_type, entity_id FROM providers WHERE valid_to IS NULL"
+        ).fetchall()
+        for provider_id, name, number, ownership_type, current in rows:
+            match = self._by_number(PROVIDER, provider_id, name, number, decisions)
+            if match.entity_id is None and not number:
+                match.reason = f"no company number (CQC ownership type {ownership_type or 'not given'})"
+            yield match
+            if match.entity_id != current:
+                yield Update(Provider, {"provider_id": provider_id}, {"entity_id": match.entity_id})
+
+    def _by_number(self, kind, source_id, name, number, decisions) -> EntityMatch:
+        for (left, right), decision in decisions.items():
+            if left == source_id and decision == "same":
+                return EntityMatch(kind=kind, source_id=source_id, entity_id=right, name=name,
+                                   method="decision", confidence=1.0, reason="a person decided")
+        entity_id = company_entity_id(number)
+        if entity_id and decisions.get((source_id, entity_id)) == "different":
+            return EntityMatch(kind=kind, source_id=source_id, name=name, method="decision",
+                               confidence=1.0, reason=f"a person decided it is not {entity_id}")
+        if entity_id is None:
+            return EntityMatch(kind=kind, source_id=source_id, name=name, method="unmatched",
+                               confidence=0.0, reason="no company number")
+        if entity_id in self.known:
+            return EntityMatch(kind=kind, source_id=source_id, entity_id=entity_id, name=name,
+                               method="company_number", confidence=1.0,
+                               reason=f"company number {normalise_company_number(number)}")
+        return EntityMatch(
+            kind=kind, source_id=source_id, entity_id=entity_id, name=name, method="company_number",
+            confidence=0.9,
+            reason=f"company number {normalise_company_number(number)}, which is in no register collected",
+        )
+
+    # -- landlords --------------------------------------------------------------
+
+    def _proprietors(self, db):
+        ccod_decisions = load_decisions(db, CCOD_PROPRIETOR)
+        ocod_decisions = load_decisions(db, OCOD_PROPRIETOR)
+        rows = db.execute(
+            "SELECT p.title_number, p.position, p.name, p.company_number, p.country_incorporated, "
+            "p.country_incorporated_as_given, p.entity_id, t.dataset "
+            "FROM title_proprietors p LEFT JOIN titles t ON t.title_number = p.title_number "
+            "WHERE p.valid_to IS NULL"
+        ).fetchall()
+        for title, position, name, number, country, country_text, current, dataset in rows:
+            source_id = f"{title}:{position}"
+            country = country or country_code(country_text)
+            if dataset == "ocod" or _is_foreign(country):
+                match = yield from self._overseas(OCOD_PROPRIETOR, source_id, name, country, ocod_decisions)
+            else:
+                match = self._by_number(CCOD_PROPRIETOR, source_id, name, number, ccod_decisions)
+            yield match
+            if match.entity_id != current:
+                yield Update(TitleProprietor, {"title_number": title, "position": position},
+                             {"entity_id": match.entity_id})
+
+    def _overseas(self, kind, source_id, name, country, decisions):
+        """An overseas company to its ROE entity; a generator of candidates returning the match."""
+        key = proprietor_key(name, country)
+        for (left, right), decision in decisions.items():
+            if left == key and decision == "same":
+                return EntityMatch(kind=kind, source_id=source_id, entity_id=right, name=name,
+                                   method="decision", confidence=1.0, reason="a person decided")
+        rejected = {right for (left, right), d in decisions.items() if left == key and d == "different"}
+        found = self.overseas_candidates(name, country)
+        found = [c for c in found if c[0] not in rejected]
+        accepted = [c for c in found if c[1] >= self.accept]
+        if len(accepted) == 1 and not [c for c in found if c is not accepted[0] and c[1] >= accepted[0][1] - 0.1]:
+            entity_id, score, method, reason = accepted[0]
+            return EntityMatch(kind=kind, source_id=source_id, entity_id=entity_id, name=name,
+                               method=method, confidence=score, reason=reason)
+        for entity_id, score, method, reason in found:
+            yield MatchCandidate(kind=kind, left_id=key, right_id=entity_id,
+                                 left_text=f"{name} ({country or 'country not given'})",
+                                 right_text=self.names.get(entity_id), score=score, reason=reason)
+        if found:
+            return EntityMatch(kind=kind, source_id=source_id, name=name, method="ambiguous", confidence=0.0,
+                               reason=f"{len(found)} Register of Overseas Entities records could be it; "
+                               "a person decides (match_candidates)")
+        return EntityMatch(
+            kind=kind, source_id=source_id, name=name, method="unmatched", confidence=0.0,
+            reason=f"overseas proprietor with no Register of Overseas Entities record "
+            f"(no overseas entity named {name!r} incorporated in {country or 'an unknown country'})",
+        )
+
+    @property
+    def names(self) -> dict[str, str]:
+        if not hasattr(self, "_names"):
+            self._names = {e[0]: f"{e[1]} ({e[2] or 'jurisdiction not given'})"
+                           for entries in self.overseas.values() for e in entries}
+        return self._names
+
+    def overseas_candidates(self, name, country) -> list[tuple[str, float, str, str]]:
+        """ROE entities that may be this proprietor: (entity id, score, method, reason), best first."""
+        fingerprint = company_fingerprint(name)
+        loose, places = company_fingerprint_without_place(name)
+        scored: dict[str, tuple] = {}
+        for entity_id, other, jurisdiction in self.overseas.get(fingerprint, ()):
+            if jurisdiction and _is_foreign(jurisdiction) and country and jurisdiction != country:
+                scored[entity_id] = (entity_id, 0.5, "name", f"same name but incorporated in {jurisdiction}, not {country}")
+            elif jurisdiction and _is_foreign(jurisdiction):
+                scored[entity_id] = (entity_id, 0.95, "name+jurisdiction", f"same name, both incorporated in {jurisdiction}")
+            else:
+                scored[entity_id] = (entity_id, 0.8, "name", "same name; the register record gives no country of incorporation")
+        for entity_id, other, jurisdiction in self.overseas_loose.get(loose, ()) if loose else ():
+            if entity_id in scored:
+                continue
+            _, other_places = company_fingerprint_without_place(other)
+            dropped = [p for p in places + other_places]
+            same_place = bool(country) and jurisdiction == country and all(p == country for p in dropped)
+            if same_place:
+                scored[entity_id] = (entity_id, 0.9, "name+jurisdiction",
+                                     f"same name but for the bracketed place, which is {country}, where both are incorporated")
+            else:
+                scored[entity_id] = (entity_id, 0.6, "name", f"same name but for bracketed words ({name!r} / {other!r})")
+        return sorted(scored.values(), key=lambda c: -c[1])
+
+    # -- corporate owners ---------------------------------------------------------
+
+    def _corporate_pscs(self, db):
+        decisions = load_decisions(db, CORPORATE_PSC)
+        rows = db.execute(
+            "SELECT id, name, entity_type, jurisdiction, company_number FROM entities "
+            "WHERE valid_to IS NULL AND instr(id, '/psc/') > 0"
+        ).fetchall()
+        for entity_id, name, entity_type, jurisdiction, number in rows:
+            if entity_type in NOT_CORPORATE:
+                continue
+            if jurisdiction and _is_foreign(jurisdiction):
+                match = yield from self._overseas(CORPORATE_PSC, entity_id, name, jurisdiction, decisions)
+                if match.entity_id is None and match.method == "unmatched":
+                    match.reason = (f"corporate owner registered in {jurisdiction} with no register record "
+                                    f"(not in the Register of Overseas Entities either)")
+                yield match
+                continue
+            match = self._by_number(CORPORATE_PSC, entity_id, name, number, decisions)
+            if match.entity_id and match.entity_id not in self.known:
+                # A company number in no register: the owner stays as the PSC names it.
+                match.entity_id = None
+                match.method = "unmatched"
+                match.confidence = 0.0
+                match.reason = f"names UK company number {normalise_company_number(number)}, which is in no register collected"
+            elif match.entity_id is None and not number:
+                match.reason = "a corporate owner that gives no registration number"
+            yield match
