@@ -3,7 +3,7 @@ import csv
 import pytest
 from risk_graphs import by_flag, operator_graph, run_scorer
 
-from inspect_kit import SourceError
+from inspect_kit import BuildContext, SourceError
 from inspect_kit_risk.ownership import CommonControlScorer, SecrecyScorer, UntraceableScorer
 
 
@@ -90,18 +90,25 @@ def test_a_broken_list_file_names_file_and_line(registry, tmp_path):
         run_scorer(registry, SecrecyScorer(), {"list_file": str(path)})
 
 
+def find_common_control(registry):
+    """Run the ownership plugin's resolver, as inspect-kit build does before the scorers."""
+    from inspect_kit_ownership.common_control import CommonControlFinder
+
+    resolver = CommonControlFinder()
+    with registry.transaction():
+        registry.store_results(resolver, resolver.resolve(BuildContext(registry)))
+
+
 def test_common_control_between_landlord_and_operator(registry):
+    find_common_control(registry)
     found = run_scorer(registry, CommonControlScorer())
     homes = by_flag(found, "common_control")
     assert set(homes) == {"1-009"}  # sister company; the operator's own title (1-010) is not a pair
-    evidence = homes["1-009"]["evidence"]["landlords"][0]
-    assert [o["owner_id"] for o in evidence["ultimate_owners"]] == ["person-1", "person-1"]
-    assert evidence["entities_on_both_chains"] == ["GB-COH-00000099"]
+    shared = homes["1-009"]["evidence"]["shared"]
+    assert {s["owner_id"] for s in shared} == {"GB-COH-00000099"}
+    assert shared[0]["landlord_path"][-1] == shared[0]["operator_path"][-1] == "GB-COH-00000099"
     assert "SUNSET GROUP HOLDINGS LTD" in homes["1-009"]["explanation"]
 
 
-def test_common_control_table_wins_when_present(registry):
-    registry.conn.execute("CREATE TABLE common_control (entity_a TEXT, entity_b TEXT, controller_id TEXT)")
-    registry.conn.execute("INSERT INTO common_control VALUES ('GB-COH-00000012', 'GB-COH-00000001', 'person-9')")
-    found = run_scorer(registry, CommonControlScorer())
-    assert set(by_flag(found, "common_control")) == {"1-002"}
+def test_no_common_control_without_the_resolvers_table(registry):
+    assert run_scorer(registry, CommonControlScorer()) == []

@@ -7,6 +7,8 @@ They read what the ownership resolver left in ``ownership_paths`` and
 
 from __future__ import annotations
 
+import json
+
 from collections import defaultdict
 from typing import Any, Iterator
 
@@ -317,75 +319,36 @@ class CommonControlScorer(Scorer):
     defaults = {"score": 0.5}
 
     def score(self, context: BuildContext) -> Iterator[Any]:
+        """One flag per home in the ownership resolver's ``common_control`` table."""
         settings = context.settings(self)
         conn = context.registry.conn
-        chains = reading.Chains.load(conn)
-        pairs = self._declared_pairs(conn)
-        providers = reading.operators(conn)
-        homes = reading.homes(conn)
+        if not reading.table_exists(conn, "common_control"):
+            return
+        shared_by_home: dict[str, list[dict]] = defaultdict(list)
+        cursor = conn.execute(
+            "SELECT location_id, title_number, operator_id, landlord_id, owner_id, owner_name, "
+            "operator_path, landlord_path FROM common_control "
+            "WHERE nearest AND landlord_id IS NOT operator_id ORDER BY location_id, title_number, owner_id"
+        )
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            row = dict(zip(names, row))
+            row["operator_path"] = json.loads(row["operator_path"] or "[]")
+            row["landlord_path"] = json.loads(row["landlord_path"] or "[]")
+            shared_by_home[row["location_id"]].append(row)
         landlords = reading.home_landlords(conn)
-        ents = reading.chain_entities(conn, chains, reading.landlord_and_operator_ids(conn))
-        for location_id, landlord_rows in landlords.items():
-            home = homes.get(location_id)
-            provider = providers.get(home["provider_id"]) if home else None
-            operator_id = provider["entity_id"] if provider else None
-            if not operator_id:
-                continue
-            shared_rows = []
-            for r in landlord_rows:
-                landlord_id = r["entity_id"]
-                if not landlord_id or landlord_id == operator_id:
-                    continue
-                if pairs is not None:
-                    controllers = pairs.get(frozenset((landlord_id, operator_id)))
-                    if controllers:
-                        shared_rows.append((r, {"common_control_table": sorted(controllers)}))
-                    continue
-                owners = chains.ultimate_owner_ids(landlord_id) & chains.ultimate_owner_ids(operator_id)
-                on_both = (set(chains.chain(landlord_id)) & set(chains.chain(operator_id))) - owners
-                if owners or on_both:
-                    shared_rows.append((r, {
-                        "ultimate_owners": [o for o in chains.owners.get(landlord_id, []) + chains.owners.get(operator_id, [])
-                                            if o["owner_id"] in owners],
-                        "entities_on_both_chains": sorted(on_both),
-                    }))
-            if not shared_rows:
-                continue
-            shared_ids = sorted({
-                *(o["owner_id"] for _, s in shared_rows for o in s.get("ultimate_owners", [])),
-                *(i for _, s in shared_rows for i in s.get("entities_on_both_chains", [])),
-                *(i for _, s in shared_rows for i in s.get("common_control_table", [])),
-            })
+        for location_id, shared in shared_by_home.items():
+            owners = sorted({r["owner_name"] or r["owner_id"] for r in shared})
             yield make_flag(
                 "care_home", location_id, "common_control",
                 score=settings["score"],
                 settings=settings,
-                rule="the landlord and the operator share an ultimate owner or an entity on their chains"
-                if pairs is None else "the common_control table pairs the landlord and the operator",
+                rule="an entity is on both the landlord's and the operator's ownership chains",
                 threshold="one shared owner",
                 explanation=(
                     f"The landlord and the operator of this home are under common control "
-                    f"({', '.join(_name(ents, i) for i in shared_ids[:3])}), so its rent is paid within one group."
+                    f"({', '.join(owners[:3])}), so its rent is paid within one group."
                 ),
-                operator={"provider_id": provider["provider_id"], "entity_id": operator_id},
-                landlords=[{"title_number": r["title_number"], "entity_id": r["entity_id"], "name": r["name"],
-                            **shared} for r, shared in shared_rows],
-                paths=[reading.path_evidence(p) for r, _ in shared_rows
-                       for p in chains.paths.get(r["entity_id"], []) + chains.paths.get(operator_id, [])],
-                sources=_home_sources([r for r, _ in shared_rows])
-                + [source_row("providers", provider, "provider_id", "entity_id")],
+                shared=shared,
+                sources=_home_sources(landlords.get(location_id, [])),
             )
-
-    @staticmethod
-    def _declared_pairs(conn) -> dict[frozenset, set] | None:
-        """A ``common_control`` table (entity_a, entity_b[, controller_id]) if a resolver made one."""
-        if not reading.table_exists(conn, "common_control"):
-            return None
-        columns = reading.table_columns(conn, "common_control")
-        if not {"entity_a", "entity_b"} <= columns:
-            return None
-        controller = "controller_id" if "controller_id" in columns else "NULL"
-        pairs: dict[frozenset, set] = defaultdict(set)
-        for a, b, c in conn.execute(f"SELECT entity_a, entity_b, {controller} FROM common_control"):
-            pairs[frozenset((a, b))].add(c or f"{a}~{b}")
-        return pairs
