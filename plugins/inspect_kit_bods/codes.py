@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# An identifier the exporter adds when a record's registry id could not be
+# derived again from the statement alone, so that a round trip keeps ids.
+REGISTRY_ID_SCHEME = "inspect-kit entity id"
+
 INTEREST_TYPES = frozenset({
     "shareholding", "votingRights", "appointmentOfBoard", "otherInfluenceOrControl",
     "seniorManagingOfficial", "settlor", "trustee", "protector", "beneficiaryOfLegalArrangement",

@@ -23,7 +23,9 @@ from typing import Any, Iterator
 
 from inspect_kit import SourceError
 
-from .codes import INTEREST_TYPES, UNSPECIFIED_REASONS, bods_entity_type, bods_reason, source_types
+from .codes import INTEREST_TYPES, REGISTRY_ID_SCHEME, UNSPECIFIED_REASONS, bods_entity_type, bods_reason, source_types
+from inspect_kit.matching import company_entity_id
+
 from .importer import ID_PREFIX
 from .schema import statement_errors
 
@@ -107,12 +109,13 @@ class BodsExport:
 
     # -- statements --------------------------------------------------------
 
-    def _record_id(self, registry_id: str, original: str | None) -> str:
+    def _record_id(self, registry_id: str, original: str | None, *, entity: bool = True) -> str:
         record_id = original if original and original not in self.used_record_ids else registry_id
         if record_id in self.used_record_ids:  # a registry id equal to another's published recordId
             record_id = f"{registry_id}#{len(self.used_record_ids)}"
         self.used_record_ids.add(record_id)
-        self.record_ids[registry_id] = record_id
+        if entity:
+            self.record_ids[registry_id] = record_id
         return record_id
 
     def _reference(self, registry_id: str) -> str:
@@ -157,8 +160,15 @@ class BodsExport:
     def _entity_statement(self, row: dict) -> dict:
         record_id = self._record_id(row["id"], row["bods_record_id"])
         if row["entity_type"] in ("person", "super_secure") or row["bods_record_type"] == "person":
-            return self._envelope(row, "person", record_id, self._person_details(row), record_id)
-        return self._envelope(row, "entity", record_id, self._entity_details(row), record_id)
+            record_type, details = "person", self._person_details(row)
+        else:
+            record_type, details = "entity", self._entity_details(row)
+        if _id_on_import(record_id, details) != row["id"]:
+            # Say the registry id, so that importing this export gives the same ids.
+            details["identifiers"] = [
+                *details.get("identifiers", []), {"schemeName": REGISTRY_ID_SCHEME, "id": row["id"]}
+            ]
+        return self._envelope(row, record_type, record_id, details, record_id)
 
     def _person_details(self, row: dict) -> dict:
         extras = row["extras"]
@@ -235,7 +245,7 @@ class BodsExport:
     def _relationship_statement(self, rows: list[dict]) -> dict:
         first = rows[0]
         original = first["bods_record_id"] if first["bods_record_type"] == "relationship" else None
-        record_id = self._record_id(first["id"].split("#", 1)[0], original)
+        record_id = self._record_id(first["id"].split("#", 1)[0] + "#relationship", original, entity=False)
         subject = self._reference(first["subject_id"])
         details: dict[str, Any] = {"isComponent": bool(first["bods_is_component"]), "subject": subject}
         if first["interested_party_id"]:
@@ -259,6 +269,14 @@ class BodsExport:
                 )
         self.count += 1
         return statement
+
+
+def _id_on_import(record_id: str, details: dict) -> str:
+    """The registry id the bods collector would give this statement."""
+    for identifier in details.get("identifiers") or []:
+        if identifier.get("scheme") == "GB-COH" and identifier.get("id"):
+            return company_entity_id(identifier["id"])
+    return ID_PREFIX + record_id
 
 
 def _group_key(row: dict):

@@ -28,7 +28,7 @@ from inspect_kit import Entity, Rejected, Relationship
 from inspect_kit.jurisdictions import country_code
 from inspect_kit.matching import company_entity_id, normalise_company_number
 
-from .codes import entity_type_from_bods
+from .codes import REGISTRY_ID_SCHEME, entity_type_from_bods
 from .reader import read_items
 from .records import BodsStatement
 
@@ -127,19 +127,19 @@ class BodsImport:
             kind = entity_type["type"]
         entity = self._person(details) if is_person else self._organisation(details)
         gb_number = entity.company_number if entity.register == "GB-COH" else None
-        entity.id = self._registry_id(record_id, kind, gb_number)
+        entity.id = self._registry_id(record_id, kind, gb_number, _registry_id_given(details))
         entity.line = line
         yield entity
         yield self._provenance(statement, entity.id, "entities", line, self._entity_extras(details, is_person))
 
-    def _registry_id(self, record_id: str, kind: str, company_number: str | None) -> str:
+    def _registry_id(self, record_id: str, kind: str, company_number: str | None, given: str | None = None) -> str:
         known = self.known.setdefault(record_id, Known())
         for seen_kind, registry_id in known.things:
             if seen_kind == kind:  # a later statement about the same record
                 return registry_id
         # A new record, or a recordId reused for something else (an official
         # example does this): both are kept, each with its own id.
-        registry_id = company_entity_id(company_number) if company_number else ID_PREFIX + record_id
+        registry_id = given or (company_entity_id(company_number) if company_number else ID_PREFIX + record_id)
         if registry_id in self.used_ids:
             registry_id = f"{ID_PREFIX}{record_id}/{len(known.things) + 1}"
         known.things.append((kind, registry_id))
@@ -147,7 +147,10 @@ class BodsImport:
         return registry_id
 
     def _organisation(self, details: dict) -> Entity:
-        identifiers = [i for i in details.get("identifiers") or [] if isinstance(i, dict)]
+        identifiers = [
+            i for i in details.get("identifiers") or []
+            if isinstance(i, dict) and i.get("schemeName") != REGISTRY_ID_SCHEME
+        ]
         gb_coh = next((i.get("id") for i in identifiers if i.get("scheme") == "GB-COH" and i.get("id")), None)
         company_number = normalise_company_number(gb_coh) if gb_coh else None
         entity_type = entity_type_from_bods(details["entityType"])
@@ -197,6 +200,12 @@ class BodsImport:
                 "uri", "publicListing", "formedByStatute", "unspecifiedEntityDetails",
             )
         extras = {k: details[k] for k in keep if details.get(k) not in (None, [], {})}
+        if "identifiers" in extras:
+            extras["identifiers"] = [
+                i for i in extras["identifiers"] if not (isinstance(i, dict) and i.get("schemeName") == REGISTRY_ID_SCHEME)
+            ] or None
+            if extras["identifiers"] is None:
+                del extras["identifiers"]
         if is_person and details.get("deathDate"):
             extras["deathDate"] = str(details["deathDate"])[:7]
         return extras
@@ -326,6 +335,14 @@ class BodsImport:
 # ---------------------------------------------------------------------------
 # Field helpers
 # ---------------------------------------------------------------------------
+
+
+def _registry_id_given(details: dict) -> str | None:
+    """The registry id an inspect-kit export recorded, when it could not be derived."""
+    for identifier in details.get("identifiers") or []:
+        if isinstance(identifier, dict) and identifier.get("schemeName") == REGISTRY_ID_SCHEME:
+            return _text(identifier.get("id"))
+    return None
 
 
 def _describe(statement) -> str:
