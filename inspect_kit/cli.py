@@ -253,7 +253,9 @@ def load_config(path: str | None) -> dict:
               help="TOML or JSON file with thresholds and weights, e.g. [scorers.title_churn].")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Build as if today were this date (for back-tests and reproducible plans).")
-def build(db_path, config_path, today):
+@click.option("--only", multiple=True, metavar="NAME",
+              help="Run only these steps: a kind (resolvers, scorers, schedulers) or a step's name. Repeatable.")
+def build(db_path, config_path, today, only):
     """Run every resolver, then every scorer, then every scheduler."""
     if not Path(db_path).exists():
         raise click.ClickException(f"{db_path}: no registry here yet; run 'inspect-kit collect' first")
@@ -268,6 +270,12 @@ def build(db_path, config_path, today):
         *(ordered(get_scorers())),
         *(ordered(get_schedulers())),
     ]
+    if only:
+        known = {s.name for s in steps} | {s.kind + "s" for s in steps} | {"resolvers", "scorers", "schedulers"}
+        unknown = sorted(set(only) - known)
+        if unknown:
+            raise click.UsageError(f"no build step {', '.join(map(repr, unknown))}; see inspect-kit plugins")
+        steps = [s for s in steps if s.name in only or s.kind + "s" in only]
     try:
         with registry.transaction():
             for step in steps:

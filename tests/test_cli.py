@@ -126,3 +126,13 @@ def test_build_runs_and_reports_each_step(runner, hello_dir, tmp_path):
     runner.invoke(cli, ["--plugins-dir", str(hello_dir), "collect", "hello", "--db", db])
     result = runner.invoke(cli, ["build", "--db", db])
     assert result.exit_code == 0, result.output
+
+
+def test_build_only_runs_the_named_steps(runner, hello_dir, tmp_path):
+    db = str(tmp_path / "registry.db")
+    runner.invoke(cli, ["--plugins-dir", str(hello_dir), "collect", "hello", "--db", db])
+    result = runner.invoke(cli, ["build", "--db", db, "--only", "scorers"])
+    assert result.exit_code == 0, result.output
+    assert "scorer " in result.output and "resolver " not in result.output
+    refused = runner.invoke(cli, ["build", "--db", db, "--only", "nonsense"])
+    assert refused.exit_code == 2 and "no build step 'nonsense'" in refused.output

@@ -45,7 +45,9 @@ def test_build_reads_thresholds_from_the_config_file(registry, tmp_path):
     config = tmp_path / "risk.toml"
     config.write_text('[scorers.untraceable.end_kind_scores]\nsuper_secure = 0.1\n\n'
                       '[scorers.risk_scores.weights]\nuntraceable_landlord = 0\n')
-    result = CliRunner().invoke(cli, ["build", "--db", db, "--config", str(config), "--today", "2024-06-01"])
+    result = CliRunner().invoke(
+        cli, ["build", "--db", db, "--config", str(config), "--today", "2024-06-01", "--only", "scorers"]
+    )
     assert result.exit_code == 0, result.output
     from inspect_kit.registry import Registry
 
