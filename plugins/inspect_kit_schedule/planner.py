@@ -68,6 +68,15 @@ class Planner:
         """Index of the first plan day on or after ``day`` (len(days) when past the end)."""
         return bisect.bisect_left(self.days, day)
 
+    def clearing_day(self, visits: int) -> datetime.date | None:
+        """The first day by which the whole team could make ``visits`` more visits."""
+        total = 0
+        for d, free in enumerate(self.day_free):
+            total += free
+            if total >= visits:
+                return self.days[d]
+        return None
+
     def place(self, demand: Demand, not_before: int = 0) -> Placed | None:
         """Plan one visit, or None when no member can take it within the plan."""
         home = demand.home

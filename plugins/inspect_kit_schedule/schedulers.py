@@ -175,9 +175,12 @@ class RiskBasedScheduler(_PlanningScheduler):
         lead = datetime.timedelta(weeks=int(settings["window_weeks"]))
 
         unplanned = 0
+        # The backlog's window closes on the day the whole team could clear it: the
+        # dates are still drawn, but the not-due homes that follow are not pushed back.
+        backlog_end = planner.clearing_day(len(overdue)) or calendar.end
         for home in overdue:
             why = f"overdue by {home.due.overdue_days(today):,} days: {home.due.basis}; {home.flag_text()}"
-            if planner.place(Demand(home, today, calendar.end, why)) is None:
+            if planner.place(Demand(home, today, backlog_end, why)) is None:
                 unplanned += 1
         # No home that is not due goes before an overdue one.
         floor = max((planner.index[p.day] for p in planner.placed), default=0)
