@@ -32,6 +32,10 @@ PLAN_DEFAULTS = {
 }
 
 
+def _days(n: int) -> str:
+    return f"{n:,} day" + ("" if n == 1 else "s")
+
+
 def _settings(scheduler: Scheduler, context: BuildContext) -> dict[str, Any]:
     settings = context.settings(scheduler)
     try:
@@ -58,7 +62,7 @@ class CqcIntervalsScheduler(Scheduler):
         for home in _homes(context, settings):
             due = home.due
             late = due.overdue_days(today)
-            when = f"overdue by {late:,} days" if late else ("due today" if due.due_by == today else f"due by {due.due_by}")
+            when = f"overdue by {_days(late)}" if late else ("due today" if due.due_by == today else f"due by {due.due_by}")
             yield InspectionVisit(
                 location_id=home.location_id,
                 due_by=due.due_by,
@@ -179,7 +183,7 @@ class RiskBasedScheduler(_PlanningScheduler):
         # dates are still drawn, but the not-due homes that follow are not pushed back.
         backlog_end = planner.clearing_day(len(overdue)) or calendar.end
         for home in overdue:
-            why = f"overdue by {home.due.overdue_days(today):,} days: {home.due.basis}; {home.flag_text()}"
+            why = f"overdue by {_days(home.due.overdue_days(today))}: {home.due.basis}; {home.flag_text()}"
             if planner.place(Demand(home, today, backlog_end, why)) is None:
                 unplanned += 1
         # No home that is not due goes before an overdue one.
