@@ -8,7 +8,7 @@ from schedule_registry import TODAY, load, make_homes, team
 
 from inspect_kit import BuildContext, PluginError
 from inspect_kit_schedule.geo import km
-from inspect_kit_schedule.schedulers import LayVisitsScheduler, RiskBasedScheduler, TwiceYearlyScheduler
+from inspect_kit_schedule.schedulers import CqcIntervalsScheduler, LayVisitsScheduler, RiskBasedScheduler, TwiceYearlyScheduler
 
 LEAVE = {"INS-01": ["2026-11-30..2026-12-11"], "INS-02": ["2026-11-24"]}
 
@@ -65,16 +65,24 @@ def test_every_overdue_home_before_any_home_not_due(request, which):
     assert max(overdue) <= min(not_due)
 
 
-def test_tight_capacity_goes_to_overdue_then_risk(homes_registry, tight):
-    run = homes_registry.conn.execute(
-        "select overdue, overdue_planned, unplanned, capacity, visits from schedule_runs where scheduler = 'risk-based'"
+def test_spare_capacity_goes_to_the_riskiest(homes_registry):
+    plan(homes_registry, CqcIntervalsScheduler(), {})
+    tight = plan(homes_registry, RiskBasedScheduler(), {"team": team(4, 1), "seed": 11})
+    overdue, overdue_planned, capacity, visits = homes_registry.conn.execute(
+        "select overdue, overdue_planned, capacity, visits from schedule_runs where scheduler = 'risk-based'"
     ).fetchone()
-    overdue, overdue_planned, unplanned, capacity, visits = run
     assert visits == len(tight) <= capacity
-    assert overdue_planned == overdue  # the backlog fits in a quarter...
+    assert overdue_planned == overdue  # the backlog fits in a quarter
+    horizon_end = (TODAY + datetime.timedelta(weeks=13)).isoformat()
+    risk = dict(homes_registry.conn.execute("select location_id, score from risk_scores"))
+    due = dict(homes_registry.conn.execute(
+        "select location_id, due_by from inspection_schedule where scheduler = 'cqc-intervals'"))
     planned = {v["location_id"] for v in tight}
-    # ...and the homes left out are never riskier than every planned not-due home
-    assert unplanned >= 0 and len(planned) == len(tight)
+    # Not due in the horizon: capacity goes to the riskiest first.
+    fill = [risk.get(v["location_id"], 0) for v in tight if v["due_by"] > horizon_end]
+    left = [score for lid, score in risk.items() if lid not in planned and due.get(lid, "") > horizon_end]
+    assert fill and left, "tight capacity should leave some flagged homes out"
+    assert min(fill) >= max(left)
 
 
 def test_inadequate_homes_within_their_interval_when_capacity_allows(homes_registry, ample):
