@@ -125,7 +125,8 @@ class _PlanningScheduler(Scheduler):
 
     def _visit(self, p: Placed, today: datetime.date, due_by=None) -> InspectionVisit:
         d = p.demand
-        reason = d.reason + ("; planned after its deadline: no capacity before it" if p.late else "")
+        after_deadline = p.late and p.day > (due_by or d.home.due.due_by) > today
+        reason = d.reason + ("; planned after its deadline: no capacity before it" if after_deadline else "")
         return InspectionVisit(
             location_id=d.home.location_id,
             due_by=due_by or d.home.due.due_by,
