@@ -1,0 +1,22 @@
+"""Great-circle distances, and travel time at a configured speed."""
+
+from __future__ import annotations
+
+import math
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def nearest(point: tuple[float, float], places: list[tuple[float, float]], k: int) -> list[tuple[float, int]]:
+    """The ``k`` nearest of ``places`` to ``point``: (km, index), nearest first."""
+    lat, lon = point
+    distances = sorted((km(lat, lon, plat, plon), i) for i, (plat, plon) in enumerate(places))
+    return distances[:k]
