@@ -124,11 +124,11 @@ def _table_metadata(record_class) -> dict:
 
 
 def confidential_tables(extra=()) -> list[str]:
-    """The inspection schedule, plus tables named in ``INSPECT_KIT_CONFIDENTIAL`` or given."""
-    from inspect_kit_datasette.links import DEFAULT_CONFIDENTIAL
-
+    """Tables whose record class says ``__confidential__`` (the inspection schedule and its
+    seeds), plus tables named in ``INSPECT_KIT_CONFIDENTIAL`` or given."""
+    declared = [c.__table__ for c in [*CONTRACT_RECORDS, *get_tables()] if c.__confidential__]
     named = [t.strip() for t in os.environ.get(CONFIDENTIAL_ENV, "").split(",") if t.strip()]
-    return sorted({*DEFAULT_CONFIDENTIAL, *named, *extra})
+    return sorted({*declared, *named, *extra})
 
 
 def build_metadata(database: str, *, confidential=()) -> dict:

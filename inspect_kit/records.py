@@ -44,6 +44,8 @@ class Record:
     # Derived tables: the column naming the plugin that produced a row.
     __producer__: ClassVar[str | None] = None
     __description__: ClassVar[str] = ""
+    # Confidential tables are shown only to signed-in regulators (e.g. the unannounced schedule).
+    __confidential__: ClassVar[bool] = False
     # Extra indexes: tuples of column names that resolvers and queries look rows up by.
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
@@ -337,6 +339,7 @@ class InspectionVisit(Record):
     __key__ = ("scheduler", "location_id", "planned_date")
     __derived__ = True
     __producer__ = "scheduler"
+    __confidential__ = True
     __description__ = "Planned inspections. Confidential: inspections are unannounced."
 
     location_id: str

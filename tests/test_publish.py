@@ -96,7 +96,7 @@ async def test_metadata_describes_every_contract_table(ds):
     assert tables["entities"]["label_column"] == "name"
     assert "jurisdiction" in tables["entities"]["facets"]
     assert "flag" in tables["risk_flags"]["facets"]
-    assert metadata["plugins"]["inspect-kit"]["confidential"] == ["inspection_schedule"]
+    assert metadata["plugins"]["inspect-kit"]["confidential"] == ["inspection_schedule", "schedule_runs"]
 
 
 @run_async
@@ -500,15 +500,24 @@ async def test_docs_examples_answer_as_documented(ds):
 
 
 @run_async
-async def test_an_empty_registry_serves_every_page(tmp_path):
+async def test_an_empty_registry_serves_every_page(tmp_path, monkeypatch):
     from inspect_kit.registry import Registry
 
     path = tmp_path / "registry.db"
     Registry.open(path).close()
+    monkeypatch.setenv("INSPECT_KIT_REGULATOR_TOKEN", TOKEN)
     ds = make_datasette(path, secret="s")
     for name, query in (await get(ds, "/-/metadata.json")).json()["databases"][DB]["queries"].items():
         params = "&".join(f"{p}=" for p in re.findall(r"(?<!:):(\w+)", query["sql"]))
-        response = await get(ds, f"/{DB}/{name}.json?{params}")
+        response = await get(ds, f"/{DB}/{name}.json?{params}", headers=REGULATOR)  # private ones too
         assert response.status_code == 200, (name, response.text[:300])
     assert (await get(ds, f"/{DB}/care_homes?_search=anything")).status_code == 200
     assert (await get(ds, f"/-/ownership/home/{HOME}")).status_code == 404
+
+
+@run_async
+async def test_the_schedule_and_its_seeds_are_refused_to_the_public(ds):
+    for table in ("inspection_schedule", "schedule_runs"):
+        assert (await get(ds, f"/{DB}/{table}")).status_code == 403
+        assert (await get(ds, f"/{DB}.json?sql=select+*+from+{table}")).status_code == 403
+        assert (await get(ds, f"/{DB}/{table}", headers=REGULATOR)).status_code == 200

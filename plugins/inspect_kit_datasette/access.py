@@ -21,7 +21,6 @@ import secrets
 import sqlite3
 from urllib.parse import parse_qs
 
-from .links import DEFAULT_CONFIDENTIAL
 
 TOKEN_ENV = "INSPECT_KIT_REGULATOR_TOKEN"
 PLUGIN_NAME = "inspect-kit"
@@ -49,7 +48,11 @@ def plugin_config(datasette) -> dict:
 
 def confidential_tables(datasette) -> set[str]:
     config = plugin_config(datasette)
-    return {t.lower() for t in config.get("confidential", DEFAULT_CONFIDENTIAL)}
+    if "confidential" not in config:
+        from inspect_kit.publish import confidential_tables as declared
+
+        return {t.lower() for t in declared()}
+    return {t.lower() for t in config["confidential"]}
 
 
 def private_queries(datasette) -> set[str]:

@@ -73,4 +73,3 @@ SORT = {
     "risk_flags": None,
 }
 
-DEFAULT_CONFIDENTIAL = ("inspection_schedule",)

@@ -13,7 +13,6 @@ from .schedulers import CqcIntervalsScheduler, LayVisitsScheduler, RiskBasedSche
 from .tables import ScheduleRun
 
 SCHEDULERS = (CqcIntervalsScheduler, RiskBasedScheduler, TwiceYearlyScheduler, LayVisitsScheduler)
-CONFIDENTIAL_TABLES = ("inspection_schedule", "schedule_runs")
 
 
 @hookimpl
