@@ -144,8 +144,7 @@ def _component_options(component):
     for option in component.options:
         params.append(
             click.Option(
-                [option.flag],
-                option.name,
+                [option.flag, option.name],
                 default=bool(option.default) if option.is_flag else option.default,
                 type=None if option.is_flag else option.type,
                 is_flag=option.is_flag,

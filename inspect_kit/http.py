@@ -161,7 +161,7 @@ class HttpClient:
 
 
 def _reason(error: requests.RequestException) -> str:
-    if isinstance(error, requests.Timeout):
+    if isinstance(error, requests.Timeout) or "timed out" in str(error).lower():
         return "timed out"
     if isinstance(error, requests.exceptions.RetryError):
         return "gave up after repeated errors"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import operator
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -144,12 +145,19 @@ _CONVERTERS = {
 
 @dataclass
 class TableWriter:
-    """Compiled SQL and converters for one record class."""
+    """Compiled SQL and converters for one record class.
+
+    ``convert`` is the hot path of every import: values are read with one
+    ``attrgetter`` call, and only the non-text columns whose value is not already
+    of the column's type pass through a converter. Text columns are bound as
+    they are; a value SQLite cannot bind fails the batch as a plugin error.
+    """
 
     record_class: type[Record]
     columns: list[str]  # the columns this writer sets
-    converters: list[tuple[str, Any]]
+    checks: list[tuple[int, str, type, Any]]  # (position, name, type kept as is, converter)
     key_positions: list[int]
+    getter: Any = None
     upsert_sql: str = ""
     insert_sql: str = ""
 
@@ -160,8 +168,14 @@ class TableWriter:
         writer = cls(
             record_class,
             names,
-            [(c.name, _CONVERTERS[c.type]) for c in stored],
+            [
+                # A date is always converted: an ISO string is checked, a date formatted.
+                (i, c.name, None if c.type is datetime.date else c.type, _CONVERTERS[c.type])
+                for i, c in enumerate(stored)
+                if c.type is not str
+            ],
             [names.index(k) for k in record_class.__key__],
+            operator.attrgetter(*names) if len(names) > 1 else (lambda r, n=names[0]: (getattr(r, n),)),
         )
         table = _quote(record_class.__table__)
         if record_class.__derived__:
@@ -175,21 +189,27 @@ class TableWriter:
         return writer
 
     def convert(self, record: Record) -> tuple:
-        values = []
-        for name, converter in self.converters:
-            value = getattr(record, name)
-            if value is not None:
-                try:
-                    value = converter(value)
-                except (ValueError, TypeError) as error:
-                    raise ValueError(f"{self.record_class.__table__}.{name}: {error}") from None
-            values.append(value)
+        values = self.getter(record)
+        converted = None
+        for position, name, kept, converter in self.checks:
+            value = values[position]
+            if value is None or type(value) is kept:
+                continue
+            try:
+                value = converter(value)
+            except (ValueError, TypeError) as error:
+                raise ValueError(f"{self.record_class.__table__}.{name}: {error}") from None
+            if converted is None:
+                converted = list(values)
+            converted[position] = value
+        if converted is not None:
+            values = tuple(converted)
         for position in self.key_positions:
             if values[position] is None or values[position] == "":
                 raise ValueError(
                     f"{self.record_class.__table__}.{self.columns[position]}: key is empty"
                 )
-        return tuple(values)
+        return values
 
 
 def _upsert_sql(record_class: type[Record], names: list[str]) -> str:
@@ -632,7 +652,12 @@ class _Loader:
             return
         writer = self.registry.writer(record_class)
         provenance = (self.run.collector, self.run.run_id, self.run.as_of)
-        cursor = self.conn.executemany(writer.upsert_sql, [row + provenance for row in batch])
+        try:
+            cursor = self.conn.executemany(writer.upsert_sql, [row + provenance for row in batch])
+        except (sqlite3.InterfaceError, sqlite3.ProgrammingError) as error:  # e.g. a dict for text
+            raise PluginError(
+                f"collector {self.run.collector!r} gave {record_class.__table__} a value SQLite cannot store: {error}"
+            ) from None
         self.report.changed += cursor.rowcount
         if record_class in self.run.snapshot_classes:
             seen = self._seen_table(record_class)

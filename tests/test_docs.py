@@ -60,6 +60,8 @@ def test_the_examples_work_together(tmp_path):
 
     collected = run(*base, "collect", "homes-csv", "homes.csv", "--beds", "120", cwd=tmp_path)
     assert "2 records read" in collected.stderr and "1 rejected" in collected.stderr
+    helped = run(*base, "collect", "homes-csv", "--help", cwd=tmp_path).stdout
+    assert "Beds to record for every home" in helped and "(beds)" not in helped
     conn = sqlite3.connect(tmp_path / "registry.db")
     conn.execute("insert into providers (provider_id, company_number) values ('1-P', '123')")
     conn.commit()

@@ -248,3 +248,22 @@ def test_results_replace_the_same_producers_previous_results(registry):
 def test_collectors_may_not_write_derived_tables(registry):
     with pytest.raises(PluginError, match="derived"):
         registry.collect(ListCollector([RiskFlag(subject_type="care_home", subject_id="1", flag="x")]))
+
+
+def test_a_value_sqlite_cannot_store_is_a_plugin_error(registry):
+    with pytest.raises(PluginError, match="care_homes a value SQLite cannot store"):
+        registry.collect(ListCollector([CareHome(location_id="1-1", name={"not": "text"})]))
+    assert table_rows(registry, "care_homes") == []
+
+
+def test_dates_and_numbers_are_checked_whatever_their_python_type(registry):
+    import datetime
+
+    rows = [
+        CareHome(location_id="1-1", rating_date=datetime.date(2024, 1, 2), beds=True, latitude=51),
+        CareHome(location_id="1-2", rating_date="2024-13-01", line=5),
+    ]
+    report = registry.collect(ListCollector(rows))
+    assert report.rejected == 1
+    row = table_rows(registry, "care_homes")[0]
+    assert (row["rating_date"], row["beds"], row["latitude"]) == ("2024-01-02", 1, 51.0)
