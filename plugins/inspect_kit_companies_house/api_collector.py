@@ -173,8 +173,11 @@ class CompaniesHouseApiCollector(Collector):
             for item in items:
                 yield url, item
             start += len(items)
+            # The server may send fewer items than asked for: the total decides.
             total = body.get("total_results", body.get("total_count"))
-            if len(items) < PAGE_SIZE or (isinstance(total, int) and start >= total):
+            if not items or (total is None and len(items) < PAGE_SIZE):
+                return
+            if isinstance(total, int) and start >= total:
                 return
 
 
