@@ -14,6 +14,7 @@ register, so the ownership resolver can find it.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import re
 from typing import Any
@@ -63,6 +64,7 @@ class PscError(ValueError):
     """An item that cannot be mapped; the caller turns it into a ``Rejected``."""
 
 
+@functools.lru_cache(maxsize=1024)  # a vocabulary of a few hundred codes
 def nature_of_control(nature: str) -> tuple[str, float | None, float | None]:
     """``"ownership-of-shares-25-to-50-percent"`` -> ``("shareholding", 25, 50)``.
 
@@ -83,11 +85,16 @@ def nature_of_control(nature: str) -> tuple[str, float | None, float | None]:
     return interest, None, None
 
 
+@functools.lru_cache(maxsize=65536)
+def _valid_date(value: str) -> str:
+    return datetime.date.fromisoformat(value).isoformat()
+
+
 def iso_date(value: Any, field: str) -> str | None:
-    if value in (None, ""):
+    if value is None or value == "":
         return None
     try:
-        return datetime.date.fromisoformat(str(value)).isoformat()
+        return _valid_date(str(value))
     except ValueError:
         raise PscError(f"{field}: {value!r} is not a YYYY-MM-DD date") from None
 
