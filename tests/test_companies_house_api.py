@@ -332,3 +332,15 @@ def test_overseas_entity_profile_takes_its_home_jurisdiction():
 )
 def test_title_numbers_in_particulars(text, expected):
     assert title_numbers(text) == expected
+
+
+def test_a_psc_or_charge_gone_from_a_company_is_ended(registry, fake, tmp_path):
+    run_api(registry, fake, tmp_path / "cache", companies="01234567", depth=0)
+    assert by_id(registry, "relationships")["GB-COH-01234567/psc/C1#ownership-of-shares-75-to-100-percent"]["valid_to"] is None
+    fake.companies["01234567"]["psc"] = []
+    fake.companies["01234567"]["charges"] = []
+    report = run_api(registry, fake, tmp_path / "next-day-cache", companies="01234567", depth=0)
+    assert report.ended == 2
+    gone = by_id(registry, "relationships")["GB-COH-01234567/psc/C1#ownership-of-shares-75-to-100-percent"]
+    assert gone["valid_to"] is not None
+    assert rows(registry, "select valid_to from charges")[0]["valid_to"] is not None

@@ -16,12 +16,12 @@ from collections import deque
 
 from requests.auth import HTTPBasicAuth
 
-from inspect_kit import Collector, Option, Rejected, SourceError
+from inspect_kit import Collector, Ended, Option, Rejected, Relationship, SourceError
 from inspect_kit.http import HttpClient, RateLimiter
 from inspect_kit.jurisdictions import country_code
-from inspect_kit.matching import normalise_company_number
+from inspect_kit.matching import company_entity_id, normalise_company_number
 
-from .charges import charge_record
+from .charges import Charge, charge_record
 from .profile import company_entity
 from .psc import PscError, dumps, psc_records
 
@@ -137,16 +137,28 @@ class CompaniesHouseApiCollector(Collector):
         except ValueError as error:
             yield Rejected(f"company {number}: {error}", raw=dumps(profile), source=client.url(path))
         parents: list[str] = []
-        for url, item in self._pages(client, f"{path}/persons-with-significant-control"):
-            yield from self._psc(number, item, url, parents)
-        for url, item in self._pages(client, f"{path}/persons-with-significant-control-statements"):
-            yield from self._psc(number, item, url, parents)
+        delivered: set[str] = set()
+        for list_path in (f"{path}/persons-with-significant-control",
+                          f"{path}/persons-with-significant-control-statements"):
+            for url, item in self._pages(client, list_path):
+                for record in self._psc(number, item, url, parents):
+                    if isinstance(record, Relationship):
+                        delivered.add(record.id)
+                    yield record
+        # The lists are this company's whole register: what this collector saw
+        # before and is no longer there has gone.
+        yield from _ended(run, Relationship, "id", "subject_id", company_entity_id(number), delivered)
         if not run.options.get("no_charges"):
+            charges: set[str] = set()
             for url, item in self._pages(client, f"{path}/charges"):
                 try:
-                    yield charge_record(number, item)
+                    charge = charge_record(number, item)
                 except ValueError as error:
                     yield Rejected(f"charge of {number}: {error}", raw=dumps(item), source=url)
+                    continue
+                charges.add(charge.charge_id)
+                yield charge
+            yield from _ended(run, Charge, "charge_id", "company_number", number, charges)
         return parents
 
     def _psc(self, number, item, url, parents):
@@ -179,6 +191,19 @@ class CompaniesHouseApiCollector(Collector):
                 return
             if isinstance(total, int) and start >= total:
                 return
+
+
+def _ended(run, record_class, key, owner_column, owner, delivered):
+    """``Ended`` for the rows of one company this collector delivered before and not now."""
+    table = record_class.__table__
+    previous = run.registry.conn.execute(
+        f"select {key} from {table} where {owner_column} = ? and source = ? and valid_to is null",
+        (owner, run.collector),
+    )
+    for (value,) in previous:
+        if value not in delivered:
+            other = {k: owner for k in record_class.__key__ if k != key}
+            yield Ended(record_class, {key: value, **other})
 
 
 def uk_parent(item: dict) -> str | None:
