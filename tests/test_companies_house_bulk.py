@@ -159,3 +159,18 @@ def test_latest_file_pattern_matches_the_published_names():
     assert collector.latest_page.startswith("http://download.companieshouse.gov.uk/")
     page = '<a href="BasicCompanyDataAsOneFile-2024-05-01.zip">x</a> <a href="BasicCompanyData-2024-05-01-part1_7.zip">'
     assert re.findall(collector.latest_pattern, page) == ["BasicCompanyDataAsOneFile-2024-05-01.zip"]
+
+
+def test_a_csv_cut_mid_row_is_refused(registry, tmp_path):
+    text = CSV.read_text()
+    cut = tmp_path / "BasicCompanyDataAsOneFile-2024-05-01.csv"
+    cut.write_text(text[: text.rindex('"Private Limited Company"') - 30])
+    with pytest.raises(SourceError, match="line 3: the last row is cut short; the file is truncated"):
+        collect(registry, "companies-house-bulk", [cut])
+    assert rows(registry, "select count(*) n from entities")[0]["n"] == 0
+
+
+def test_a_last_row_without_line_ending_is_fine(registry, tmp_path):
+    path = tmp_path / "companies.csv"
+    path.write_text(CSV.read_text().rstrip("\r\n"))
+    assert collect(registry, "companies-house-bulk", [path]).records == 4

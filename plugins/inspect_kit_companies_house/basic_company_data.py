@@ -125,7 +125,8 @@ class BasicCompanyDataCollector(Collector):
                 yield from self._read(label, stream, run)
 
     def _read(self, label, stream, run):
-        reader = csv.reader(stream)
+        tail = [""]
+        reader = csv.reader(_remember_last(stream, tail))
         try:
             header = next(reader)
         except StopIteration:
@@ -143,12 +144,14 @@ class BasicCompanyDataCollector(Collector):
         mapper = _RowMapper(index)
         rows = run.progress(reader, desc=label.rsplit("/", 1)[-1], unit=" rows", unit_scale=True)
         line = 1
+        short = None
         try:
             for row in rows:
                 line = reader.line_num
                 if not row:
                     continue
                 if len(row) != width:
+                    short = line
                     yield Rejected(
                         f"{len(row)} fields where the header has {width}",
                         raw=_raw(row), line=line, source=label,
@@ -162,6 +165,17 @@ class BasicCompanyDataCollector(Collector):
             raise SourceError(f"{label} line {reader.line_num:,}: {error}") from None
         except READ_ERRORS as error:
             raise damaged(label, line, error) from None
+        if short == line and not tail[0].endswith(("\n", "\r")):
+            # The file stops in the middle of a row: a cut download. Loading it
+            # as the whole register would end every company after the cut.
+            raise SourceError(f"{label} line {line:,}: the last row is cut short; the file is truncated")
+
+
+def _remember_last(stream, tail):
+    """Pass lines through, keeping the last one, to tell a file cut mid-row."""
+    for text in stream:
+        tail[0] = text
+        yield text
 
 
 class _RowMapper:
