@@ -19,13 +19,10 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HEADER = (

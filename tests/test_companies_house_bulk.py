@@ -1,5 +1,5 @@
 import json
-import shutil
+import re
 import zipfile
 
 import pytest
@@ -9,7 +9,6 @@ from companies_house_support import FIXTURES, REALDATA, by_id, collect, dump, op
 from inspect_kit import SourceError
 from inspect_kit.cli import cli
 from inspect_kit.plugins import get_collectors
-import re
 
 CSV = FIXTURES / "basic_company_data.csv"
 
