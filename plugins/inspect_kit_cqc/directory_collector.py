@@ -1,0 +1,337 @@
+"""``cqc-directory``: CQC's monthly bulk files.
+
+- the directory CSV (``DD_Month_YYYY_CQC_directory.csv``): title lines before
+  the header, one comma-joined address, pipe-separated service types;
+- the HSCA Active Locations file (``.ods``, streamed; or a CSV export of it):
+  one column per regulated activity, service type and service-user band,
+  flagged ``Y``.
+
+Columns are found by name, never by position, because the headers drift from
+year to year. Each file lists every current location, so a run is a full
+snapshot: care homes and operators that are no longer listed are ended.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from inspect_kit import CareHome, Collector, Option, Provider, Rejected, SourceError
+from inspect_kit.matching import normalise_company_number
+
+from . import ods
+from .mapping import (
+    CARE_HOME_SERVICE_TYPES,
+    SHORT_SERVICE_TYPES,
+    as_date,
+    as_float,
+    as_int,
+    join_address,
+    json_array,
+    text,
+    yes,
+)
+
+# The directory's service types that are adult social care (for --all-social-care).
+SOCIAL_CARE_SHORT_TYPES = {
+    "Nursing homes", "Residential homes", "Homecare agencies", "Supported living", "Shared Lives",
+    "Extra Care housing services", "Community services - Substance abuse problems",
+}
+HEADER_SEARCH_LINES = 30
+
+
+def _norm(name: str) -> str:
+    """Header names compared without case, spaces or punctuation: drift-proof."""
+    return re.sub(r"[^a-z0-9]", "", (name or "").lower())
+
+
+# field -> header names it may have (any year, either file)
+ALIASES = {
+    "location_id": ["CQC Location ID (for office use only)", "CQC Location (for office use only",
+                    "Location ID", "locationid", "cqc_id"],
+    "name": ["Name", "Location Name"],
+    "address": ["Address"],
+    "street": ["Location Street Address"],
+    "address_line_2": ["Location Address Line 2"],
+    "city": ["Location City"],
+    "county": ["Location County"],
+    "postcode": ["Postcode", "Location Postal Code", "Location Post Code"],
+    "provider_id": ["CQC Provider ID (for office use only)", "Provider ID", "providerid"],
+    "provider_name": ["Provider name", "provider"],
+    "local_authority": ["Local authority", "Location Local Authority", "area_name"],
+    "region": ["Region", "Location Region"],
+    "service_types": ["Service types", "type"],
+    "specialisms": ["Specialisms/services"],
+    "last_check": ["Date of latest check", "inspection_date"],
+    "care_home": ["Care home?"],
+    "beds": ["Care homes beds"],
+    "rating": ["Location Latest Overall Rating"],
+    "rating_date": ["Publication Date"],
+    "registration_date": ["Location HSCA start date"],
+    "latitude": ["Location Latitude", "lat"],
+    "longitude": ["Location Longitude", "lon"],
+    "uprn": ["Location UPRN ID"],
+    "directorate": ["Location Inspection Directorate"],
+    "provider_company_number": ["Provider Companies House Number"],
+    "provider_charity_number": ["Provider Charity Number"],
+    "provider_ownership_type": ["Provider Ownership Type"],
+    "provider_street": ["Provider Street Address"],
+    "provider_address_line_2": ["Provider Address Line 2"],
+    "provider_city": ["Provider City"],
+    "provider_county": ["Provider County"],
+    "provider_postcode": ["Provider Postal Code"],
+}
+_ALIAS_LOOKUP = {_norm(alias): field for field, aliases in ALIASES.items() for alias in aliases}
+# HSCA one-hot columns: "Regulated activity - Personal care" = "Y"
+FLAG_PREFIXES = {
+    "regulated activity": "regulated_activities",
+    "service type": "service_types",
+    "service user band": "specialisms",
+}
+_PRODUCED_ON = re.compile(r"(?:produced on|as at)\s+(\d{1,2}\s+[A-Za-z]+\s+\d{4})", re.I)
+_NAME_DATE = re.compile(r"(\d{1,2})_([A-Za-z]+)_(\d{4})")
+
+
+@dataclass
+class Header:
+    """Where each field is in a file's header row."""
+
+    names: list[str]
+    columns: dict[str, int]
+    flags: dict[str, list[tuple[int, str]]]
+
+    @classmethod
+    def parse(cls, names: list[str]) -> "Header":
+        columns: dict[str, int] = {}
+        flags: dict[str, list[tuple[int, str]]] = {}
+        for index, name in enumerate(names):
+            name = (name or "").strip()
+            field = _ALIAS_LOOKUP.get(_norm(name))
+            if field and field not in columns:
+                columns[field] = index
+                continue
+            prefix, dash, rest = name.partition(" - ")
+            target = FLAG_PREFIXES.get(prefix.strip().lower())
+            if dash and target and rest.strip():
+                flags.setdefault(target, []).append((index, rest.strip()))
+        return cls([n.strip() for n in names], columns, flags)
+
+    @property
+    def width(self) -> int:
+        """Columns a row must have: up to the last named one (headers pad with blanks)."""
+        named = [i for i, n in enumerate(self.names) if n]
+        return named[-1] + 1 if named else 0
+
+    def get(self, row: list[str], field: str) -> str | None:
+        index = self.columns.get(field)
+        return text(row[index]) if index is not None and index < len(row) else None
+
+    def flagged(self, row: list[str], field: str) -> list[str]:
+        return [name for index, name in self.flags.get(field, []) if index < len(row) and yes(row[index])]
+
+
+class CqcDirectoryCollector(Collector):
+    name = "cqc-directory"
+    description = (
+        "Care homes and their operators from CQC's monthly files: the directory CSV and the "
+        "HSCA Active Locations spreadsheet (ODS, or its CSV export)."
+    )
+    takes_files = True
+    latest_page = "https://www.cqc.org.uk/about-us/transparency/using-cqc-data"
+    latest_pattern = r"CQC_directory\.csv$"
+    options = (
+        Option("all_social_care", "Take every adult social care location, not only care homes.",
+               is_flag=True),
+    )
+
+    def collect(self, run) -> Iterator:
+        run.full_snapshot(CareHome, Provider)
+        all_social_care = bool(run.options.get("all_social_care"))
+        as_of_set = False
+        for path in run.files:
+            run.source = str(path)
+            spreadsheet = path.suffix.lower() == ".ods"
+            rows = self._ods_rows(path) if spreadsheet else self._csv_rows(path)
+            seen_providers: set[str] = set()
+            # A spreadsheet drops blank cells at the end of a row; a CSV row that is short is broken.
+            for item in self._records(path, rows, all_social_care, short_rows_ok=spreadsheet):
+                if isinstance(item, str):  # the file's as-of date, before any row
+                    if not as_of_set:
+                        run.as_of, as_of_set = item, True
+                    continue
+                if isinstance(item, Provider):
+                    if item.provider_id in seen_providers:
+                        continue
+                    seen_providers.add(item.provider_id)
+                yield item
+
+    # -- reading -------------------------------------------------------------
+
+    def _csv_rows(self, path: Path):
+        """``(line, cells)`` for every CSV row; lines before the header may carry the date."""
+        with open(path, "rb") as raw:
+            reader = csv.reader(_decoded_lines(raw, path))
+            try:
+                for cells in reader:
+                    yield reader.line_num, cells
+            except csv.Error as error:
+                raise SourceError(f"{path}: line {reader.line_num}: {error}") from None
+
+    def _ods_rows(self, path: Path):
+        """``(row, cells)`` of the sheet that holds locations; the README's date first."""
+        data_sheet = None
+        for sheet, number, cells in ods.iter_rows(path):
+            if data_sheet is None:
+                if any(_ALIAS_LOOKUP.get(_norm(c)) == "location_id" for c in cells):
+                    data_sheet = sheet
+                else:
+                    for cell in cells:  # README: "Source: CQC database as at 1 July 2026"
+                        match = _PRODUCED_ON.search(cell)
+                        if match:
+                            yield 0, [cell]
+                    continue
+            if sheet == data_sheet:
+                yield number, cells
+        if data_sheet is None:
+            raise SourceError(f"{path}: no sheet with a 'Location ID' header")
+
+    def _records(self, path: Path, rows, all_social_care: bool, short_rows_ok: bool):
+        header = None
+        as_of = _date_in_name(path.name)
+        for line, cells in rows:
+            if header is None:
+                joined = " ".join(cells)
+                match = _PRODUCED_ON.search(joined)
+                if match:
+                    as_of = as_date(match.group(1))
+                if any(_ALIAS_LOOKUP.get(_norm(c)) == "location_id" for c in cells):
+                    header = Header.parse(cells)
+                    if as_of:
+                        yield as_of
+                elif line > HEADER_SEARCH_LINES:
+                    raise SourceError(
+                        f"{path}: no header with a location id column in the first {HEADER_SEARCH_LINES} lines"
+                    )
+                continue
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) < header.width:
+                if not short_rows_ok:
+                    yield Rejected(f"short row: {len(cells)} fields, the header has {header.width}",
+                                   _csv_text(cells), line, str(path))
+                    continue
+                cells = cells + [""] * (header.width - len(cells))
+            yield from self._row(path, header, line, cells, all_social_care)
+        if header is None:
+            raise SourceError(f"{path}: empty, or no header with a location id column")
+
+    def _row(self, path, header: Header, line: int, cells: list[str], all_social_care: bool):
+        raw = _csv_text(cells)
+        location_id = header.get(cells, "location_id")
+        if not location_id:
+            yield Rejected("no location id", raw, line, str(path))
+            return
+        short_types = [t.strip() for t in (header.get(cells, "service_types") or "").split("|") if t.strip()]
+        service_types = [SHORT_SERVICE_TYPES.get(t, t) for t in short_types] + header.flagged(cells, "service_types")
+        care_home = yes(header.get(cells, "care_home"))
+        if care_home is None:
+            care_home = any(t in CARE_HOME_SERVICE_TYPES for t in service_types)
+        directorate = header.get(cells, "directorate")
+        social_care = (directorate or "").lower() == "adult social care" if directorate else (
+            care_home or any(t in SOCIAL_CARE_SHORT_TYPES for t in short_types)
+            or any(t in SHORT_SERVICE_TYPES.values() for t in service_types)
+        )
+        if not (care_home or (all_social_care and social_care)):
+            return
+        try:
+            home = CareHome(
+                location_id=location_id,
+                name=header.get(cells, "name"),
+                provider_id=header.get(cells, "provider_id"),
+                address=header.get(cells, "address") or join_address(
+                    *(header.get(cells, f) for f in ("street", "address_line_2", "city", "county"))
+                ),
+                postcode=header.get(cells, "postcode"),
+                local_authority=header.get(cells, "local_authority"),
+                region=header.get(cells, "region"),
+                latitude=_number(header, cells, "latitude", as_float),
+                longitude=_number(header, cells, "longitude", as_float),
+                beds=_number(header, cells, "beds", as_int),
+                rating=header.get(cells, "rating"),
+                rating_date=as_date(header.get(cells, "rating_date")),
+                last_inspection_date=as_date(header.get(cells, "last_check")),
+                registration_date=as_date(header.get(cells, "registration_date")),
+                status="Registered",
+                care_home=care_home,
+                service_types=json_array(service_types),
+                specialisms=json_array(
+                    [s.strip() for s in (header.get(cells, "specialisms") or "").split("|")]
+                    + header.flagged(cells, "specialisms")
+                ),
+                regulated_activities=json_array(header.flagged(cells, "regulated_activities")),
+                uprn=header.get(cells, "uprn"),
+                line=line,
+            )
+        except ValueError as error:
+            yield Rejected(str(error), raw, line, str(path))
+            return
+        yield home
+        provider_id = home.provider_id
+        if provider_id:
+            yield Provider(
+                provider_id=provider_id,
+                name=header.get(cells, "provider_name"),
+                company_number=normalise_company_number(header.get(cells, "provider_company_number")),
+                charity_number=header.get(cells, "provider_charity_number"),
+                ownership_type=header.get(cells, "provider_ownership_type"),
+                address=join_address(*(header.get(cells, f) for f in (
+                    "provider_street", "provider_address_line_2", "provider_city", "provider_county"))),
+                postcode=header.get(cells, "provider_postcode"),
+                status="Registered",  # both files list registered services only
+                line=line,
+            )
+
+
+def _number(header, cells, field, convert):
+    value = header.get(cells, field)
+    if value is None or value.upper() in ("NA", "N/A", "-"):
+        return None
+    number = convert(value)
+    if number is None:
+        raise ValueError(f"{field}: {value!r} is not a number")
+    return number
+
+
+def _date_in_name(name: str) -> str | None:
+    """``15_April_2020_CQC_directory.csv`` -> ``2020-04-15``."""
+    match = _NAME_DATE.search(name)
+    if not match:
+        return None
+    try:
+        return as_date(" ".join(match.groups()))
+    except ValueError:
+        return None
+
+
+def _csv_text(cells: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells)
+    return out.getvalue()
+
+
+def _decoded_lines(raw, path):
+    """Text lines from bytes: UTF-8 (with or without BOM), falling back to Windows-1252 per line."""
+    first = True
+    for line in raw:
+        if first:
+            first = False
+            if line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError:
+            yield line.decode("cp1252", errors="replace")
