@@ -2,7 +2,6 @@
 
 import csv
 import json
-import shutil
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape

@@ -28,7 +28,7 @@ from urllib.parse import quote
 from inspect_kit import CareHome, Collector, Ended, Option, Provider, Rejected, SourceError
 from inspect_kit.http import HttpClient, RateLimiter
 
-from .mapping import as_list, is_social_care, location_record, provider_record, text
+from .mapping import as_date, is_social_care, location_record, provider_record, text
 
 DEFAULT_BASE_URL = "https://api.service.cqc.org.uk/public/v1"
 MARKER = "pending-sync.json"
@@ -76,22 +76,22 @@ class CqcApiCollector(Collector):
         if sync.mode == "full":
             run.full_snapshot(CareHome, Provider)
             location_ids = self._list_locations(client, run, sync)
-            provider_ids = []
-            operators = set()
+            changed_providers = []
+            operators: set[str] = set()
         else:
             location_ids = self._changed(client, run, sync, "location")
-            provider_ids = self._changed(client, run, sync, "provider")
+            changed_providers = self._changed(client, run, sync, "provider")
             operators = set(sync.operators_before)
-        for item in self._locations(client, run, sync, location_ids):
-            if isinstance(item, CareHome) and item.provider_id:
-                if item.provider_id not in operators:
-                    operators.add(item.provider_id)
-                    provider_ids.append(item.provider_id)
-            yield item
+        known_operators = set(operators)
+        yield from self._locations(client, run, sync, location_ids, operators)
+        # Operators: every provider in a full sync; in an incremental one, those
+        # that changed and those seen for the first time.
         if sync.mode == "full":
             provider_ids = sorted(operators)
-        wanted = [p for p in dict.fromkeys(provider_ids) if p in operators]
-        yield from self._providers(client, run, wanted)
+        else:
+            provider_ids = [p for p in changed_providers if p in operators]
+            provider_ids += sorted(operators - known_operators - set(provider_ids))
+        yield from self._providers(client, run, sync, provider_ids)
         run.set_state("last_sync", sync.sync_id)
         run.set_state("operators", sorted(operators))
 
@@ -138,22 +138,34 @@ class CqcApiCollector(Collector):
         bar.close()
 
     def _list_locations(self, client, run, sync) -> list[str]:
-        params = {"inspectionDirectorate": "Adult social care"} if sync.all_social_care else {"careHome": "Y"}
+        """Ids of the care homes (and other adult social care) that CQC lists.
+
+        The list is filtered on the server, so a full sync costs one detail call per
+        care home rather than one per location in England. Adult social care is
+        asked for as well as care homes, not instead: some care homes have the
+        inspection directorate "Unspecified".
+        """
+        filters = [{"careHome": "Y"}]
+        if sync.all_social_care:
+            filters.append({"inspectionDirectorate": "Adult social care"})
         ids = []
-        for item in self._pages(client, run, "/locations", {**params, "perPage": sync.per_page},
-                                "locations", "CQC locations list"):
-            location_id = text(item.get("locationId")) if isinstance(item, dict) else None
-            if location_id:
-                ids.append(location_id)
+        for params in filters:
+            label = "CQC locations list (" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")"
+            for item in self._pages(client, run, "/locations", {**params, "page": 1, "perPage": sync.per_page},
+                                    "locations", label):
+                location_id = text(item.get("locationId")) if isinstance(item, dict) else None
+                if location_id:
+                    ids.append(location_id)
         return list(dict.fromkeys(ids))
 
     def _changed(self, client, run, sync, kind: str) -> list[str]:
-        params = {"startTimestamp": sync.since, "endTimestamp": sync.sync_id, "perPage": sync.per_page}
+        params = {"startTimestamp": sync.since, "endTimestamp": sync.sync_id, "page": 1,
+                  "perPage": sync.per_page}
         ids = [text(i) for i in self._pages(client, run, f"/changes/{kind}", params, "changes",
                                              f"CQC {kind} changes")]
         return list(dict.fromkeys(i for i in ids if i))
 
-    def _detail(self, client, run, kind: str, item_id: str):
+    def _detail(self, client, kind: str, item_id: str):
         """The detail JSON, or a ``Rejected`` naming the URL when CQC has no such id."""
         # CQC answers 400 to a lower-case id; ids are upper-case or digits.
         path = f"/{kind}s/{quote(item_id.upper(), safe='')}"
@@ -166,15 +178,16 @@ class CqcApiCollector(Collector):
                             source=url)
         return body
 
-    def _locations(self, client, run, sync, location_ids):
+    def _locations(self, client, run, sync, location_ids, operators: set):
+        """Care-home records (and ``Ended`` for deregistered ones); adds their providers to ``operators``."""
         for number, location_id in enumerate(run.progress(location_ids, desc="CQC locations", unit=" locations"), 1):
-            body = self._detail(client, run, "location", location_id)
+            body = self._detail(client, "location", location_id)
             if isinstance(body, Rejected):
                 yield body
                 continue
             wanted = body.get("careHome") == "Y" or (sync.all_social_care and is_social_care(body))
             if not wanted:
-                # No longer a care home (or never was): a change that ends it.
+                # Not a care home (any more): in a changes feed, that ends it.
                 if sync.mode == "incremental":
                     yield Ended(CareHome, {"location_id": location_id})
                 continue
@@ -187,22 +200,14 @@ class CqcApiCollector(Collector):
             if not record.location_id:
                 yield Rejected(f"{url}: the response has no locationId", raw=json.dumps(body)[:10000], source=url)
                 continue
-            if record.status == "Deregistered":
-                # Deregistered since the last sync (or never seen): keep its final
-                # state and end it on its deregistration date. Older ones were
-                # ended by an earlier sync; yielding them again would revive them.
-                if sync.mode == "full" and sync.last_sync_date and (
-                    (record.deregistration_date or "") < sync.last_sync_date
-                ):
-                    continue
-                yield record
-                yield Ended(CareHome, {"location_id": record.location_id}, on=record.deregistration_date)
-                continue
-            yield record
+            if record.provider_id:
+                operators.add(record.provider_id)
+            yield from self._current_or_ended(sync, record, CareHome, {"location_id": record.location_id},
+                                              record.deregistration_date)
 
-    def _providers(self, client, run, provider_ids):
+    def _providers(self, client, run, sync, provider_ids):
         for number, provider_id in enumerate(run.progress(provider_ids, desc="CQC providers", unit=" providers"), 1):
-            body = self._detail(client, run, "provider", provider_id)
+            body = self._detail(client, "provider", provider_id)
             if isinstance(body, Rejected):
                 yield body
                 continue
@@ -211,7 +216,28 @@ class CqcApiCollector(Collector):
             if not record.provider_id:
                 yield Rejected(f"{url}: the response has no providerId", raw=json.dumps(body)[:10000], source=url)
                 continue
+            try:
+                ended_on = as_date(body.get("deregistrationDate"))
+            except ValueError as error:
+                yield Rejected(f"CQC provider {provider_id}: {error}", raw=json.dumps(body)[:10000], source=url)
+                continue
+            yield from self._current_or_ended(sync, record, Provider, {"provider_id": record.provider_id}, ended_on)
+
+    @staticmethod
+    def _current_or_ended(sync, record, record_class, key, ended_on):
+        """A deregistered record is kept with its final state and ended on its deregistration date.
+
+        A full sync skips those deregistered before the last sync: they were
+        ended then, and delivering them again would revive them for a moment
+        and write a needless history row.
+        """
+        if record.status != "Deregistered":
             yield record
+            return
+        if sync.mode == "full" and sync.last_sync_date and (ended_on or "") < sync.last_sync_date:
+            return
+        yield record
+        yield Ended(record_class, key, on=ended_on)
 
 
 class SyncPlan:
