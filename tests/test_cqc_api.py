@@ -11,13 +11,13 @@ from urllib.parse import urlencode
 import pytest
 from click.testing import CliRunner
 from helpers import table_rows
+from inspect_kit_cqc.mapping import location_record, provider_record
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
 from inspect_kit.cli import cli
 from inspect_kit.http import HttpClient
 from inspect_kit.registry import Registry
-from inspect_kit_cqc.mapping import location_record, provider_record
 
 REALDATA = Path("/work/shared/realdata")
 KEY = "test-subscription-key"

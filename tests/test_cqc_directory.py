@@ -9,17 +9,18 @@ from xml.sax.saxutils import escape
 import pytest
 from click.testing import CliRunner
 from helpers import table_rows
+from inspect_kit_cqc import ods
+from inspect_kit_cqc.directory_collector import CqcDirectoryCollector
 
 from inspect_kit.cli import cli
 from inspect_kit.registry import Registry
-from inspect_kit_cqc import ods
-from inspect_kit_cqc.directory_collector import CqcDirectoryCollector
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cqc"
 REALDATA = Path("/work/shared/realdata")
 DIRECTORY_2026 = FIXTURES / "01_July_2026_CQC_directory.csv"
 DIRECTORY_2020 = FIXTURES / "15_April_2020_CQC_directory.csv"
 HSCA_CSV = FIXTURES / "HSCA_Active_Locations_export.csv"
+RATINGS_CSV = FIXTURES / "Latest_ratings_Locations_export.csv"
 
 
 def collect(db, *args):
@@ -45,7 +46,7 @@ def test_directory_csv(db):
     assert sorted(homes) == ["1-1001", "1-1002", "1-1008"]
     alder = homes["1-1001"]
     assert alder["name"] == "Alder House"
-    assert alder["address"] == "12 Example Road,Exampleton"
+    assert alder["address"] == "12 Example Road, Exampleton"
     assert alder["postcode"] == "EX1 1AA"
     assert alder["provider_id"] == "1-9001"
     assert alder["local_authority"] == "Exampleshire"
@@ -276,3 +277,55 @@ def test_real_trafford_care_homes(tmp_path, db):
         "Care home service with nursing", "Care home service without nursing"]]
     assert len(both) == sum(r["type"] == "Nursing homes|Residential homes" for r in expected)
     assert homes["1-112588858"]["last_inspection_date"] == "2019-08-06"
+
+
+def test_real_latest_ratings_providers_sheet(db):
+    """The real Providers sheet export: no-space headers, long format, DD/MM/YYYY dates."""
+    real = REALDATA / "cqc_latest_ratings_providers_sample.csv"
+    result = collect(db, real)
+    assert result.exit_code == 0, result.output
+    registry = Registry.open(db)
+    assert table_rows(registry, "rejected_records") == []
+    ratings = table_rows(registry, "cqc_ratings")
+    with open(real, newline="") as f:
+        expected = list(csv.DictReader(f))
+    assert len(ratings) == len(expected) == 12
+    overall = {(r["organisation_id"], r["service_group"], r["domain"]): r for r in ratings}
+    row = overall[("1-102643363", "Overall", "Overall")]
+    assert (row["organisation_type"], row["rating"], row["publication_date"], row["report_type"], row["inherited"]) == (
+        "provider", "Requires improvement", "2015-02-10", "Provider", 0)
+    safe = overall[("1-101606240", "Wards for people with learning disabilities or autism", "Safe")]
+    assert safe["rating"] == "Inadequate"
+    # providers of every kind are in the file; the providers table keeps care-home operators only
+    assert table_rows(registry, "providers") == []
+
+
+def test_latest_ratings_locations_update_homes_without_ending_any(db):
+    assert collect(db, DIRECTORY_2026).exit_code == 0
+    result = collect(db, RATINGS_CSV)
+    assert result.exit_code == 0, result.output
+    registry = Registry.open(db)
+    homes = rows_by(registry, "care_homes", "location_id")
+    alder = homes["1-1001"]
+    assert (alder["rating"], alder["rating_date"]) == ("Requires improvement", "2026-03-14")
+    assert alder["address"] == "12 Example Road, Exampleton"  # kept from the directory
+    assert all(h["valid_to"] is None for h in homes.values())  # a ratings file is not a list of every home
+    assert "1-1006" not in homes  # a GP surgery's rating is kept in cqc_ratings only
+    ratings = {(r["organisation_id"], r["domain"]): r["rating"] for r in table_rows(registry, "cqc_ratings")}
+    assert ratings[("1-1001", "Safe")] == "Inadequate"
+    assert ratings[("1-1006", "Overall")] == "Good"
+    rejected = [(r["line"], r["error"]) for r in table_rows(registry, "rejected_records")]
+    assert rejected[-1] == (9, "'31/02/2026' is not a date")
+
+
+def test_latest_ratings_ods_reads_both_sheets(tmp_path, db):
+    sheets = []
+    for name, path in [("Locations", RATINGS_CSV), ("Providers", REALDATA / "cqc_latest_ratings_providers_sample.csv")]:
+        with open(path, newline="") as f:
+            sheets.append((name, list(csv.reader(f))))
+    ods_file = write_ods(tmp_path / "01_March_2026_Latest_ratings.ods", [("README", [["Latest ratings"]]), *sheets])
+    result = collect(db, ods_file)
+    assert result.exit_code == 0, result.output
+    ratings = table_rows(Registry.open(db), "cqc_ratings")
+    assert {r["organisation_type"] for r in ratings} == {"location", "provider"}
+    assert len(ratings) == 7 + 12

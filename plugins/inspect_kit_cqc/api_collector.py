@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 
-from inspect_kit import CareHome, Collector, Ended, Option, Provider, Rejected, SourceError
+from inspect_kit import (
+    CareHome,
+    Collector,
+    Ended,
+    Option,
+    Provider,
+    Rejected,
+    SourceError,
+)
 from inspect_kit.http import HttpClient, RateLimiter
 
 from .mapping import as_date, is_social_care, location_record, provider_record, text

@@ -35,6 +35,7 @@ from .mapping import (
     text,
     yes,
 )
+from .records import CqcRating
 
 # The directory's service types that are adult social care (for --all-social-care).
 SOCIAL_CARE_SHORT_TYPES = {
@@ -83,7 +84,14 @@ ALIASES = {
     "provider_address_line_2": ["Provider Address Line 2"],
     "provider_city": ["Provider City"],
     "provider_county": ["Provider County"],
-    "provider_postcode": ["Provider Postal Code"],
+    "provider_postcode": ["Provider Postal Code", "Provider Post Code"],
+    # Latest ratings
+    "domain": ["Domain", "Key Question"],
+    "latest_rating": ["Latest Rating"],
+    "service_group": ["Service / Population Group"],
+    "report_type": ["Report Type"],
+    "inherited": ["Inherited Rating (Y/N)"],
+    "location_type": ["Location Type", "Location Type/Sector"],
 }
 _ALIAS_LOOKUP = {_norm(alias): field for field, aliases in ALIASES.items() for alias in aliases}
 # HSCA one-hot columns: "Regulated activity - Personal care" = "Y"
@@ -120,6 +128,23 @@ class Header:
                 flags.setdefault(target, []).append((index, rest.strip()))
         return cls([n.strip() for n in names], columns, flags)
 
+    @classmethod
+    def find(cls, cells: list[str]) -> "Header | None":
+        """The header, if this row is one: it names a location id (or a provider id and a key question)."""
+        fields = {_ALIAS_LOOKUP.get(_norm(c)) for c in cells}
+        if "location_id" in fields or {"provider_id", "domain"} <= fields:
+            return cls.parse(cells)
+        return None
+
+    @property
+    def is_ratings(self) -> bool:
+        return "domain" in self.columns and "latest_rating" in self.columns
+
+    @property
+    def kind(self) -> str:
+        sheet = "location" if "location_id" in self.columns else "provider"
+        return f"{sheet}-{'ratings' if self.is_ratings else 'list'}"
+
     @property
     def width(self) -> int:
         """Columns a row must have: up to the last named one (headers pad with blanks)."""
@@ -149,16 +174,15 @@ class CqcDirectoryCollector(Collector):
     )
 
     def collect(self, run) -> Iterator:
-        run.full_snapshot(CareHome, Provider)
         all_social_care = bool(run.options.get("all_social_care"))
+        kinds = {path: self._kind(path) for path in run.files}
+        if "locations" in kinds.values():
+            run.full_snapshot(CareHome, Provider)
         as_of_set = False
         for path in run.files:
             run.source = str(path)
-            spreadsheet = path.suffix.lower() == ".ods"
-            rows = self._ods_rows(path) if spreadsheet else self._csv_rows(path)
             seen_providers: set[str] = set()
-            # A spreadsheet drops blank cells at the end of a row; a CSV row that is short is broken.
-            for item in self._records(path, rows, all_social_care, short_rows_ok=spreadsheet):
+            for item in self._records(path, all_social_care):
                 if isinstance(item, str):  # the file's as-of date, before any row
                     if not as_of_set:
                         run.as_of, as_of_set = item, True
@@ -171,63 +195,117 @@ class CqcDirectoryCollector(Collector):
 
     # -- reading -------------------------------------------------------------
 
-    def _csv_rows(self, path: Path):
-        """``(line, cells)`` for every CSV row; lines before the header may carry the date."""
+    def _rows(self, path: Path):
+        """``(sheet, line, cells)`` for every row; a CSV is one sheet named None."""
+        if path.suffix.lower() == ".ods":
+            yield from ods.iter_rows(path)
+            return
         with open(path, "rb") as raw:
             reader = csv.reader(_decoded_lines(raw, path))
             try:
                 for cells in reader:
-                    yield reader.line_num, cells
+                    yield None, reader.line_num, cells
             except csv.Error as error:
                 raise SourceError(f"{path}: line {reader.line_num}: {error}") from None
 
-    def _ods_rows(self, path: Path):
-        """``(row, cells)`` of the sheet that holds locations; the README's date first."""
-        data_sheet = None
-        for sheet, number, cells in ods.iter_rows(path):
-            if data_sheet is None:
-                if any(_ALIAS_LOOKUP.get(_norm(c)) == "location_id" for c in cells):
-                    data_sheet = sheet
-                else:
-                    for cell in cells:  # README: "Source: CQC database as at 1 July 2026"
-                        match = _PRODUCED_ON.search(cell)
-                        if match:
-                            yield 0, [cell]
-                    continue
-            if sheet == data_sheet:
-                yield number, cells
-        if data_sheet is None:
-            raise SourceError(f"{path}: no sheet with a 'Location ID' header")
+    def _kind(self, path: Path) -> str:
+        """"locations" (directory, HSCA: a full list) or "ratings" (Latest ratings), from the first header."""
+        rows = self._rows(path)
+        try:
+            for _, line, cells in rows:
+                header = Header.find(cells)
+                if header:
+                    return "ratings" if header.is_ratings else "locations"
+        finally:
+            rows.close()
+        raise SourceError(f"{path}: empty, or no header with a location id column")
 
-    def _records(self, path: Path, rows, all_social_care: bool, short_rows_ok: bool):
-        header = None
+    def _records(self, path: Path, all_social_care: bool):
+        """Records from every sheet of the file that has a header, one sheet of each kind."""
         as_of = _date_in_name(path.name)
-        for line, cells in rows:
+        spreadsheet = path.suffix.lower() == ".ods"
+        sheet, header, done = object(), None, set()
+        for row_sheet, line, cells in self._rows(path):
+            if row_sheet != sheet:
+                sheet, header = row_sheet, None
             if header is None:
-                joined = " ".join(cells)
-                match = _PRODUCED_ON.search(joined)
-                if match:
+                match = _PRODUCED_ON.search(" ".join(cells))
+                if match:  # "This data was produced on 01 July 2026" / README "as at ..."
                     as_of = as_date(match.group(1))
-                if any(_ALIAS_LOOKUP.get(_norm(c)) == "location_id" for c in cells):
-                    header = Header.parse(cells)
-                    if as_of:
+                header = Header.find(cells)
+                if header and header.kind in done:
+                    header = False  # a second sheet of a kind (e.g. dual registrations): not read
+                elif header:
+                    if not done and as_of:
                         yield as_of
-                elif line > HEADER_SEARCH_LINES:
+                    done.add(header.kind)
+                elif line > HEADER_SEARCH_LINES and not spreadsheet:
                     raise SourceError(
                         f"{path}: no header with a location id column in the first {HEADER_SEARCH_LINES} lines"
                     )
                 continue
-            if not any(c.strip() for c in cells):
+            if header is False or not any(c.strip() for c in cells):
                 continue
             if len(cells) < header.width:
-                if not short_rows_ok:
+                # A spreadsheet drops blank cells at the end of a row; a short CSV row is broken.
+                if not spreadsheet:
                     yield Rejected(f"short row: {len(cells)} fields, the header has {header.width}",
                                    _csv_text(cells), line, str(path))
                     continue
                 cells = cells + [""] * (header.width - len(cells))
-            yield from self._row(path, header, line, cells, all_social_care)
-        if header is None:
+            if header.is_ratings:
+                yield from self._rating_row(path, header, line, cells, all_social_care)
+            else:
+                yield from self._row(path, header, line, cells, all_social_care)
+        if not done:
             raise SourceError(f"{path}: empty, or no header with a location id column")
+
+    def _rating_row(self, path, header: Header, line: int, cells: list[str], all_social_care: bool):
+        """One row of "Latest ratings": a ``CqcRating``; the overall rating of a care home also on the home."""
+        raw = _csv_text(cells)
+        is_location = "location_id" in header.columns
+        organisation_id = header.get(cells, "location_id" if is_location else "provider_id")
+        if not organisation_id:
+            yield Rejected("no location id" if is_location else "no provider id", raw, line, str(path))
+            return
+        service_group = header.get(cells, "service_group") or "Overall"
+        domain = header.get(cells, "domain")
+        if not domain:
+            yield Rejected("no domain (key question)", raw, line, str(path))
+            return
+        try:
+            published = as_date(header.get(cells, "rating_date"))
+        except ValueError as error:
+            yield Rejected(str(error), raw, line, str(path))
+            return
+        yield CqcRating(
+            organisation_type="location" if is_location else "provider",
+            organisation_id=organisation_id,
+            service_group=service_group,
+            domain=domain,
+            rating=header.get(cells, "latest_rating"),
+            publication_date=published,
+            report_type=header.get(cells, "report_type"),
+            inherited=yes(header.get(cells, "inherited")),
+            line=line,
+        )
+        if not is_location or (service_group, domain) != ("Overall", "Overall"):
+            return
+        care_home = yes(header.get(cells, "care_home"))
+        social_care = header.get(cells, "location_type") == "Social Care Org"
+        if care_home or (all_social_care and social_care):
+            yield CareHome(
+                location_id=organisation_id,
+                name=header.get(cells, "name"),
+                provider_id=header.get(cells, "provider_id"),
+                postcode=header.get(cells, "postcode"),
+                local_authority=header.get(cells, "local_authority"),
+                region=header.get(cells, "region"),
+                rating=header.get(cells, "latest_rating"),
+                rating_date=published,
+                care_home=bool(care_home),
+                line=line,
+            )
 
     def _row(self, path, header: Header, line: int, cells: list[str], all_social_care: bool):
         raw = _csv_text(cells)
@@ -252,7 +330,8 @@ class CqcDirectoryCollector(Collector):
                 location_id=location_id,
                 name=header.get(cells, "name"),
                 provider_id=header.get(cells, "provider_id"),
-                address=header.get(cells, "address") or join_address(
+                # "7-9 White Kennet Street,London" -> "7-9 White Kennet Street, London", as the API's
+                address=join_address(*(header.get(cells, "address") or "").split(",")) or join_address(
                     *(header.get(cells, f) for f in ("street", "address_line_2", "city", "county"))
                 ),
                 postcode=header.get(cells, "postcode"),
