@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from click.testing import CliRunner
 from helpers import table_rows
-from inspect_kit_cqc.mapping import location_record, provider_record
+from inspect_kit_cqc.mapping import location_record, provider_record, rating_records
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
@@ -258,6 +258,10 @@ def test_full_sync(db, fake):
     assert alder["valid_to"] is None
     old = homes["1-1000"]
     assert (old["status"], old["deregistration_date"], old["valid_to"]) == ("Deregistered", "2024-01-31", "2024-01-31")
+    ratings = {(r["organisation_id"], r["domain"]): r for r in table_rows(Registry.open(db), "cqc_ratings")}
+    assert sorted(ratings) == [("1-1001", "Overall"), ("1-1001", "Safe")]  # the deregistered one's are not kept
+    assert (ratings[("1-1001", "Safe")]["rating"], ratings[("1-1001", "Safe")]["publication_date"]) == (
+        "Good", "2025-03-14")
     birch = homes["1-1002"]
     assert (birch["beds"], birch["rating"], birch["latitude"], birch["predecessor_id"]) == (None, None, None, None)
     providers = rows_by(db, "providers", "provider_id")
@@ -371,6 +375,8 @@ def test_incremental_sync(db, fake):
     assert homes["1-1007"]["valid_to"] is not None  # no longer a care home
     assert homes["1-1020"]["predecessor_id"] == "1-1004"
     assert homes["1-1001"]["valid_to"] is None  # unchanged homes are not ended by an incremental sync
+    ratings = {(r["organisation_id"], r["domain"]): r for r in table_rows(Registry.open(db), "cqc_ratings")}
+    assert ratings[("1-1002", "Overall")]["rating"] == "Requires improvement"
     providers = rows_by(db, "providers", "provider_id")
     assert providers["1-9001"]["name"] == "Example Care Homes (2026) Limited"
     assert providers["1-9006"]["company_number"] == "06666666"
@@ -494,6 +500,10 @@ def test_real_location_records_map():
     assert allied.regulated_activities is None and allied.predecessor_id is None
     assert allied.deregistration_date == "2016-11-28"
     assert records["1-112721881"].longitude is not None
+    mosaic = {r.domain: r for r in rating_records(real_locations()[0], "location")}
+    assert sorted(mosaic) == ["Caring", "Effective", "Overall", "Responsive", "Safe", "Well-led"]
+    assert (mosaic["Caring"].rating, mosaic["Caring"].publication_date) == ("Good", "2018-01-18")
+    assert not mosaic["Overall"].inherited
 
 
 def test_real_provider_record_maps():

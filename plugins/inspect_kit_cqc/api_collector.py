@@ -36,7 +36,15 @@ from inspect_kit import (
 )
 from inspect_kit.http import HttpClient, RateLimiter
 
-from .mapping import as_date, is_social_care, location_record, provider_record, text
+from .mapping import (
+    as_date,
+    is_social_care,
+    location_record,
+    provider_record,
+    rating_records,
+    text,
+)
+from .records import CqcRating
 
 DEFAULT_BASE_URL = "https://api.service.cqc.org.uk/public/v1"
 MARKER = "pending-sync.json"
@@ -82,7 +90,7 @@ class CqcApiCollector(Collector):
 
     def _sync(self, client, run, sync):
         if sync.mode == "full":
-            run.full_snapshot(CareHome, Provider)
+            run.full_snapshot(CareHome, Provider, CqcRating)
             location_ids = self._list_locations(client, run, sync)
             changed_providers = []
             operators: set[str] = set()
@@ -202,6 +210,7 @@ class CqcApiCollector(Collector):
             url = client.url(f"/locations/{location_id}")
             try:
                 record = location_record(body, line=number)
+                ratings = rating_records(body, "location")
             except ValueError as error:
                 yield Rejected(f"CQC location {location_id}: {error}", raw=json.dumps(body)[:10000], source=url)
                 continue
@@ -210,6 +219,8 @@ class CqcApiCollector(Collector):
                 continue
             if record.provider_id:
                 operators.add(record.provider_id)
+            if record.status != "Deregistered":
+                yield from ratings
             yield from self._current_or_ended(sync, record, CareHome, {"location_id": record.location_id},
                                               record.deregistration_date)
 

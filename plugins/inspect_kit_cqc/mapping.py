@@ -15,6 +15,8 @@ from typing import Any
 from inspect_kit import CareHome, Provider
 from inspect_kit.matching import normalise_company_number
 
+from .records import CqcRating
+
 # Service types, specialisms and activities are stored as JSON arrays of the
 # names CQC uses for them; "Service types" use the registration wording of the
 # API's gacServiceTypes[].description and of the HSCA file ("Care home service
@@ -199,3 +201,35 @@ def provider_record(provider: dict, *, line=None) -> Provider:
         status=text(provider.get("registrationStatus")),
         line=line,
     )
+
+
+def rating_records(organisation: dict, organisation_type: str) -> list[CqcRating]:
+    """The current overall and key-question ratings of a location or provider.
+
+    An ``organisationId`` inside a rating means it was inherited from the
+    location before a change of provider.
+    """
+    ratings = as_dict(organisation.get("currentRatings"))
+    overall = as_dict(ratings.get("overall"))
+    organisation_id = text(organisation.get(f"{organisation_type}Id"))
+    if not overall or not organisation_id:
+        return []
+    default_date = as_date(ratings.get("reportDate") or overall.get("reportDate"))
+    records = []
+    for domain, rating in [("Overall", overall)] + [
+        (text(as_dict(k).get("name")), as_dict(k)) for k in as_list(overall.get("keyQuestionRatings"))
+    ]:
+        if not domain or not text(rating.get("rating")):
+            continue
+        records.append(CqcRating(
+            organisation_type=organisation_type,
+            organisation_id=organisation_id,
+            service_group="Overall",
+            domain=domain,
+            rating=text(rating.get("rating")),
+            publication_date=as_date(rating.get("reportDate")) or default_date,
+            report_type=organisation_type.title(),
+            inherited=bool(text(rating.get("organisationId"))
+                           and text(rating.get("organisationId")) != organisation_id),
+        ))
+    return records
