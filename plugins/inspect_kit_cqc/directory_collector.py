@@ -32,7 +32,6 @@ from .mapping import (
     as_int,
     join_address,
     json_array,
-    text,
     yes,
 )
 from .records import CqcRating
@@ -111,6 +110,7 @@ class Header:
     names: list[str]
     columns: dict[str, int]
     flags: dict[str, list[tuple[int, str]]]
+    width: int  # columns a row must have: up to the last named one (headers pad with blanks)
 
     @classmethod
     def parse(cls, names: list[str]) -> "Header":
@@ -126,7 +126,9 @@ class Header:
             target = FLAG_PREFIXES.get(prefix.strip().lower())
             if dash and target and rest.strip():
                 flags.setdefault(target, []).append((index, rest.strip()))
-        return cls([n.strip() for n in names], columns, flags)
+        names = [(n or "").strip() for n in names]
+        named = [i for i, n in enumerate(names) if n]
+        return cls(names, columns, flags, named[-1] + 1 if named else 0)
 
     @classmethod
     def find(cls, cells: list[str]) -> "Header | None":
@@ -145,18 +147,16 @@ class Header:
         sheet = "location" if "location_id" in self.columns else "provider"
         return f"{sheet}-{'ratings' if self.is_ratings else 'list'}"
 
-    @property
-    def width(self) -> int:
-        """Columns a row must have: up to the last named one (headers pad with blanks)."""
-        named = [i for i, n in enumerate(self.names) if n]
-        return named[-1] + 1 if named else 0
 
     def get(self, row: list[str], field: str) -> str | None:
         index = self.columns.get(field)
-        return text(row[index]) if index is not None and index < len(row) else None
+        if index is None or index >= len(row):
+            return None
+        return row[index].strip() or None
 
     def flagged(self, row: list[str], field: str) -> list[str]:
-        return [name for index, name in self.flags.get(field, []) if index < len(row) and yes(row[index])]
+        """Names of the one-hot columns marked Y (rows are padded to the header's width)."""
+        return [name for index, name in self.flags.get(field, ()) if row[index].strip().upper() == "Y"]
 
 
 class CqcDirectoryCollector(Collector):
@@ -262,21 +262,20 @@ class CqcDirectoryCollector(Collector):
 
     def _rating_row(self, path, header: Header, line: int, cells: list[str], all_social_care: bool):
         """One row of "Latest ratings": a ``CqcRating``; the overall rating of a care home also on the home."""
-        raw = _csv_text(cells)
         is_location = "location_id" in header.columns
         organisation_id = header.get(cells, "location_id" if is_location else "provider_id")
         if not organisation_id:
-            yield Rejected("no location id" if is_location else "no provider id", raw, line, str(path))
+            yield Rejected("no location id" if is_location else "no provider id", _csv_text(cells), line, str(path))
             return
         service_group = header.get(cells, "service_group") or "Overall"
         domain = header.get(cells, "domain")
         if not domain:
-            yield Rejected("no domain (key question)", raw, line, str(path))
+            yield Rejected("no domain (key question)", _csv_text(cells), line, str(path))
             return
         try:
             published = as_date(header.get(cells, "rating_date"))
         except ValueError as error:
-            yield Rejected(str(error), raw, line, str(path))
+            yield Rejected(str(error), _csv_text(cells), line, str(path))
             return
         yield CqcRating(
             organisation_type="location" if is_location else "provider",
@@ -308,10 +307,9 @@ class CqcDirectoryCollector(Collector):
             )
 
     def _row(self, path, header: Header, line: int, cells: list[str], all_social_care: bool):
-        raw = _csv_text(cells)
         location_id = header.get(cells, "location_id")
         if not location_id:
-            yield Rejected("no location id", raw, line, str(path))
+            yield Rejected("no location id", _csv_text(cells), line, str(path))
             return
         short_types = [t.strip() for t in (header.get(cells, "service_types") or "").split("|") if t.strip()]
         service_types = [SHORT_SERVICE_TYPES.get(t, t) for t in short_types] + header.flagged(cells, "service_types")
@@ -356,7 +354,7 @@ class CqcDirectoryCollector(Collector):
                 line=line,
             )
         except ValueError as error:
-            yield Rejected(str(error), raw, line, str(path))
+            yield Rejected(str(error), _csv_text(cells), line, str(path))
             return
         yield home
         provider_id = home.provider_id

@@ -44,6 +44,8 @@ MONTHS = {name.lower(): number for number, name in enumerate(
 
 def text(value: Any) -> str | None:
     """A stripped string, or None for a missing, blank or non-text value."""
+    if type(value) is str:  # the common case, first: this runs for every cell
+        return value.strip() or None
     if value is None or isinstance(value, (dict, list, bool)):
         return None
     value = str(value).strip()
@@ -117,6 +119,8 @@ def yes(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
     value = (text(value) or "").lower()
+    if not value:
+        return None
     if value in ("y", "yes", "true", "1"):
         return True
     if value in ("n", "no", "false", "0"):
