@@ -21,9 +21,10 @@ import tracemalloc
 import zipfile
 from pathlib import Path
 
-from inspect_kit.registry import Registry
 from inspect_kit_cqc import ods
 from inspect_kit_cqc.directory_collector import CqcDirectoryCollector
+
+from inspect_kit.registry import Registry
 
 HEADER = [
     "Location ID", "Location HSCA start date", "Dormant (Y/N)", "Care home?", "Location Name", "Care homes beds",
@@ -43,7 +44,8 @@ def rows(count):
     for n in range(count):
         home = n % 3 != 0
         yield [
-            f"1-{1000000 + n}", "01/04/2011", "N", "Y" if home else "N", f"Example Home {n}", str(n % 90 if home else 0),
+            f"1-{1000000 + n}", "01/04/2011", "N", "Y" if home else "N", f"Example Home {n}",
+            str(n % 90 if home else 0),
             "Social Care Org", "Adult social care", "Good", "14/03/2025", "South West", "Exampleshire",
             f"{n} Example Road", "", "Exampleton", "", "EX1 1AA", str(100000000000 + n), "50.1", "-3.5",
             str(1000000 + n // 4), f"1-{9000000 + n // 4}", f"Operator {n // 4} Limited", "Organisation",
