@@ -300,6 +300,13 @@ def test_sends_key_and_user_agent(db, fake):
     assert "Traceback" not in result.output
 
 
+def test_the_key_is_never_stored(db, fake):
+    assert sync(db, fake).exit_code == 0
+    Registry.open(db).close()  # checkpoints the WAL into the file
+    stored = b"".join(p.read_bytes() for p in db.parent.iterdir() if p.name.startswith(db.name))
+    assert KEY.encode() not in stored
+
+
 def test_retries_429_after_retry_after_and_500(db, fake):
     fake.failures["/locations/1-1001"] = [(429, {"Retry-After": "1"}), (500, {})]
     fake.failures["/locations"] = [(503, {})]

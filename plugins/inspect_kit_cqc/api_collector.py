@@ -61,9 +61,9 @@ class CqcApiCollector(Collector):
         "(or with --full), then only what changed since the last successful sync."
     )
     takes_files = False
+    # The subscription key is read from CQC_SUBSCRIPTION_KEY only, never taken as an
+    # option: the core records every run's options in collection_runs, which is published.
     options = (
-        Option("subscription_key", "CQC API subscription key (Ocp-Apim-Subscription-Key).",
-               envvar="CQC_SUBSCRIPTION_KEY"),
         Option("all_social_care", "Take every adult social care location, not only care homes.",
                is_flag=True),
         Option("full", "Do a full sync even when an earlier sync can be brought up to date.", is_flag=True),
@@ -116,7 +116,7 @@ class CqcApiCollector(Collector):
     def _client(self, run, sync) -> HttpClient:
         options = run.options
         headers = {}
-        key = options.get("subscription_key") or os.environ.get("CQC_SUBSCRIPTION_KEY")
+        key = os.environ.get("CQC_SUBSCRIPTION_KEY", "").strip()
         if key:
             headers["Ocp-Apim-Subscription-Key"] = key
         rate = int(options.get("rate") if options.get("rate") is not None else 1000)
