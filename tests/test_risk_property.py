@@ -113,9 +113,8 @@ def test_charged_property_from_counts_and_charges(registry):
     assert set(found) == {"1-002", "1-008"}  # IVY PROPERTIES holds both titles
     assert found["1-002"]["evidence"]["title_numbers_quoted"] == []
 
-    registry.conn.execute(
-        "CREATE TABLE charges (charge_id TEXT, company_number TEXT, status TEXT, particulars TEXT, run_id INTEGER)")
-    registry.conn.executemany("INSERT INTO charges VALUES (?, ?, ?, ?, ?)", [
+    registry.conn.executemany(
+        "INSERT INTO charges (charge_id, company_number, status, particulars, run_id) VALUES (?, ?, ?, ?, ?)", [
         ("c1", "00000011", "outstanding", "F/Hold - rose house,leeds; tt 0001. Together with all buildings", 9),
         ("c2", "00000011", "fully-satisfied", "TT0001", 9),
         ("c3", "00000019", "part-satisfied", "All the property known as pine manor, title TT00099", 9),

@@ -320,30 +320,16 @@ class ChargedPropertyScorer(Scorer):
 
     @staticmethod
     def _charges(conn) -> dict[str, list[dict]]:
-        """Charges by company entity, from a ``charges`` table if a collector made one."""
+        """Current charges by company entity, from the Companies House ``charges`` table."""
         if not reading.table_exists(conn, "charges"):
             return {}
-        columns = reading.table_columns(conn, "charges")
-        pick = lambda *names: next((n for n in names if n in columns), None)  # noqa: E731
-        company = pick("entity_id", "company_number")
-        particulars = pick("particulars", "particulars_description", "description")
-        if not company or "status" not in columns:
-            return {}
-        select = {
-            "company": company,
-            "charge_id": pick("charge_id", "id", "charge_code", "charge_number") or "NULL",
-            "status": "status",
-            "particulars": particulars or "NULL",
-            "persons_entitled": pick("persons_entitled") or "NULL",
-            "created_on": pick("created_on", "delivered_on") or "NULL",
-            "run_id": pick("run_id") or "NULL",
-        }
-        where = "WHERE valid_to IS NULL" if "valid_to" in columns else ""
-        sql = "SELECT " + ", ".join(f'{v} AS "{k}"' for k, v in select.items()) + f" FROM charges {where}"
         found: dict[str, list[dict]] = defaultdict(list)
-        for r in reading.rows(conn, sql):
-            key = r.pop("company")
-            key = key if company == "entity_id" else company_entity_id(key)
+        for r in reading.rows(
+            conn,
+            "SELECT company_id, company_number, charge_id, status, particulars, persons_entitled, "
+            "created_on, run_id FROM charges WHERE valid_to IS NULL",
+        ):
+            key = r.pop("company_id") or company_entity_id(r["company_number"])
             if key:
                 found[key].append(r)
         return found
