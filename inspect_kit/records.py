@@ -252,6 +252,10 @@ class Relationship(Record):
     unspecified_description: str | None = None
     interest_type: str | None = col("shareholding, votingRights, appointmentOfBoard, otherInfluenceOrControl, ...")
     interest_detail: str | None = col("The source's own wording, e.g. the PSC nature of control")
+    direct: bool | None = col(
+        "False for an indirect interest (held through other entities, as BODS can say): "
+        "chains follow direct interests only, so a summarised chain is not counted twice"
+    )
     share_min: float | None = col("Lower bound of the share, in percent")
     share_max: float | None = col("Upper bound of the share, in percent")
     start_date: datetime.date | None = None

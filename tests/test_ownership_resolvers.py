@@ -278,6 +278,27 @@ def test_ended_relationship_is_not_on_the_chain(registry):
     assert path["end_kind"] == "person"
 
 
+def test_an_indirect_interest_does_not_count_a_chain_twice(registry):
+    records = [
+        Provider(provider_id="1-100", name="Layer Care Ltd", company_number="00000041"),
+        company("00000041", "LAYER CARE LIMITED"),
+        company("00000042", "LAYER HOLDINGS LIMITED"),
+        holds("00000041", "GB-COH-00000042", 75, 100),
+        psc_person("00000042", "p", "Pat Example"),
+        holds("00000042", "GB-COH-00000042/psc/p", 75, 100),
+        # The same person's stake in the operator, summarised as one indirect interest.
+        holds("00000041", "GB-COH-00000042/psc/p", 75, 100, nature="indirect", direct=False),
+    ]
+    registry.collect(Records(records))
+    build(registry)
+    paths = rows(registry, "select path from ownership_paths where subject_id = 'GB-COH-00000041'")
+    assert [json.loads(p["path"]) for p in paths] == [
+        ["GB-COH-00000041", "GB-COH-00000042", "GB-COH-00000042/psc/p"]
+    ]
+    (owner,) = rows(registry, "select * from ultimate_owners where subject_id = 'GB-COH-00000041'")
+    assert (owner["share_min"], owner["share_max"]) == (56.25, 100)
+
+
 def test_ambiguous_title_goes_to_a_person_and_the_decision_is_reused(registry, tmp_path):
     records = [
         Provider(provider_id="1-100", name="Ashdown Care Ltd", company_number="01234567"),

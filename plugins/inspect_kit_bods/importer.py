@@ -282,6 +282,7 @@ class BodsImport:
                 share_max=share_max,
                 start_date=_date(interest.get("startDate"), "startDate"),
                 end_date=_date(interest.get("endDate"), "endDate") or closed_on,
+                direct={"direct": True, "indirect": False}.get(interest.get("directOrIndirect")),
                 line=line,
             )
             extras = dict(relationship_extras)

@@ -39,7 +39,8 @@ def load_graph(registry, as_of=None) -> OwnershipGraph:
         f"SELECT {', '.join(ENTITY_COLUMNS)} FROM entities WHERE valid_to IS NULL"
     )
     relationships = conn.execute(
-        f"SELECT {', '.join(RELATIONSHIP_COLUMNS)} FROM relationships WHERE valid_to IS NULL"
+        f"SELECT {', '.join(RELATIONSHIP_COLUMNS)} FROM relationships "
+        "WHERE valid_to IS NULL AND direct IS NOT 0"  # an indirect interest repeats a chain
     )
     return OwnershipGraph.build(
         entities, relationships, as_of=as_of, aliases=aliases, reference_only=reference_only
