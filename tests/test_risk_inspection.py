@@ -3,7 +3,7 @@ import datetime
 from risk_graphs import Graph, by_flag, run_scorer
 
 from inspect_kit import CareHome
-from inspect_kit_risk.inspection import OverdueInspectionScorer, add_months
+from inspect_kit_risk.inspection import OverdueInspectionScorer
 
 
 def _graph(tmp_path):
@@ -40,7 +40,3 @@ def test_profiles_and_intervals_are_configurable(tmp_path):
                     "overdue_inspection")
     assert "1-4" not in found
 
-
-def test_add_months_keeps_month_ends():
-    assert add_months(datetime.date(2023, 8, 31), 6) == datetime.date(2024, 2, 29)
-    assert add_months(datetime.date(2023, 1, 15), 18) == datetime.date(2024, 7, 15)

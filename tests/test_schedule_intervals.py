@@ -4,7 +4,7 @@ import pytest
 from schedule_registry import TODAY, load
 
 from inspect_kit import BuildContext, CareHome, PluginError
-from inspect_kit_schedule.intervals import add_months, due_date, intervals_for
+from inspect_kit.intervals import add_months, due_date, intervals_for
 from inspect_kit_schedule.schedulers import CqcIntervalsScheduler
 
 D = datetime.date

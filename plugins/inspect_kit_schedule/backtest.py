@@ -25,7 +25,7 @@ import click
 from inspect_kit import CareHome
 
 from .homes import read_homes
-from .intervals import FIRST_INSPECTION_MONTHS, intervals_for, to_date
+from inspect_kit.intervals import FIRST_INSPECTION_MONTHS, intervals_for, to_date
 from .schedulers import order_for_risk
 
 LEAKAGE = ("Leakage: risk flags and scores are today's, not as of the start date (scorers keep no history), "

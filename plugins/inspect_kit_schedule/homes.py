@@ -12,7 +12,7 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .intervals import Due, due_date
+from inspect_kit.intervals import Due, due_date
 
 CURRENT_HOMES_SQL = """
 SELECT location_id, name, provider_id, local_authority, latitude, longitude, rating, rating_date,

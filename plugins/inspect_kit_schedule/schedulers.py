@@ -10,7 +10,7 @@ from typing import Any, Iterator
 from inspect_kit import BuildContext, InspectionVisit, PluginError, Scheduler
 
 from .homes import Home, read_homes
-from .intervals import FIRST_INSPECTION_MONTHS, add_months, intervals_for
+from inspect_kit.intervals import FIRST_INSPECTION_MONTHS, add_months, intervals_for
 from .planner import Demand, Placed, Planner
 from .tables import ScheduleRun
 from .team import Calendar, Member, TeamError, parse_days, parse_team, placeholder_team

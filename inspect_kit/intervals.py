@@ -1,7 +1,10 @@
 """When each home is due: inspection intervals by rating, as data.
 
+Shared by the schedulers, which plan visits, and the overdue-inspection scorer,
+which flags homes past their deadline: one definition of "due" for both.
+
 Profiles come from domain research §1.1, §7.2 and §8, in months. They are
-defaults, not law: a team replaces or extends them in ``[schedulers.NAME]``
+defaults, not law: a team replaces or extends them in ``[schedulers.NAME]`` (or ``[scorers.overdue_inspection]``)
 of the build config (``profile = "cqc_2017"``, ``intervals = {Good = 24}``).
 ``cqc_2017``'s 30-month figure is unverified; ``fsa_like`` maps the FSA's
 A-E food categories onto ratings for comparison.
