@@ -20,10 +20,12 @@ owners) is held in memory.
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import datetime
 import io
 import json
+import os
 import random
 import sys
 import uuid
@@ -133,6 +135,15 @@ SCALES = {
                       companies=5_000_000, psc_lines=10_000_000, titles=4_000_000),
 }
 
+def divided(scale: Scale, divisor: int) -> Scale:
+    """A scale with every count divided (at least the story's minimum), for trial runs."""
+    if divisor <= 1:
+        return scale
+    tiny = SCALES["tiny"]
+    return Scale(**{name: max(getattr(tiny, name), getattr(scale, name) // divisor)
+                    for name in Scale.__dataclass_fields__})
+
+
 # The big operator's landlords: key, name, where the title is (ccod/ocod),
 # share of the sold homes, and how the ownership ends. ``traceable`` is the
 # answer a correct build gives; ``reason`` names the DESIGN.md rule.
@@ -184,14 +195,24 @@ REASON_TEXT = {
 # ---------------------------------------------------------------------------
 
 
+def pick(rng: random.Random, seq):
+    """``rng.choice`` without its overhead (this runs tens of millions of times)."""
+    return seq[int(rng.random() * len(seq))]
+
+
+def between(rng: random.Random, low: int, high: int) -> int:
+    """``rng.randint`` without its overhead."""
+    return low + int(rng.random() * (high - low + 1))
+
+
 def dmy(d: datetime.date | None, sep="/") -> str:
-    return d.strftime(f"%d{sep}%m{sep}%Y") if d else ""
+    return f"{d.day:02d}{sep}{d.month:02d}{sep}{d.year}" if d else ""
 
 
 def rand_date(rng: random.Random, start: int, end: int) -> datetime.date:
     first = datetime.date(start, 1, 1).toordinal()
     last = datetime.date(end, 12, 28).toordinal()
-    return datetime.date.fromordinal(rng.randint(first, last))
+    return datetime.date.fromordinal(between(rng, first, last))
 
 
 def unpadded(number: str) -> str:
@@ -200,8 +221,8 @@ def unpadded(number: str) -> str:
 
 
 def psc_id(rng: random.Random) -> str:
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-    return "".join(rng.choice(alphabet) for _ in range(27))
+    """27 URL-safe base64 characters, like the ids in real PSC links."""
+    return base64.urlsafe_b64encode(rng.getrandbits(168).to_bytes(21, "big")).decode()[:27]
 
 
 def etag(rng: random.Random) -> str:
@@ -209,25 +230,28 @@ def etag(rng: random.Random) -> str:
 
 
 def postcode(rng: random.Random, area: str) -> str:
-    return f"{area}{rng.randint(1, 29)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+    return f"{area}{between(rng, 1, 29)} {between(rng, 1, 9)}{pick(rng, 'ABDEFGHJLNPQRSTUWXYZ')}{pick(rng, 'ABDEFGHJLNPQRSTUWXYZ')}"
+
+
+_FORENAMES_BY_SEX = {"F": [f for f in N.FORENAMES if f in N.FEMALE], "M": [f for f in N.FORENAMES if f not in N.FEMALE]}
 
 
 def person(rng: random.Random) -> dict:
-    forename = rng.choice(N.FORENAMES)
+    forename = pick(rng, N.FORENAMES)
     sex = "F" if forename in N.FEMALE else "M"
-    same_sex = [f for f in N.FORENAMES if (f in N.FEMALE) == (sex == "F") and f != forename]
-    middle = rng.choice(same_sex) if rng.random() < 0.4 else None
-    surname = rng.choice(N.SURNAMES)
-    title = rng.choice(N.TITLES_BY_SEX[sex])
+    middle = pick(rng, _FORENAMES_BY_SEX[sex]) if rng.random() < 0.4 else None
+    middle = None if middle == forename else middle
+    surname = pick(rng, N.SURNAMES)
+    title = pick(rng, N.TITLES_BY_SEX[sex])
     return {"title": title, "forename": forename, "middle_name": middle, "surname": surname,
-            "birth": (rng.randint(1940, 1990), rng.randint(1, 12)),
-            "nationality": rng.choice(N.NATIONALITIES)}
+            "birth": (between(rng, 1940, 1990), between(rng, 1, 12)),
+            "nationality": pick(rng, N.NATIONALITIES)}
 
 
 def service_address(rng: random.Random) -> dict:
-    town = rng.choice(N.TOWNS)
-    return {"address_line_1": rng.choice(N.STREETS), "country": "England", "locality": town[0],
-            "postal_code": postcode(rng, town[3]), "premises": str(rng.randint(1, 200))}
+    town = pick(rng, N.TOWNS)
+    return {"address_line_1": pick(rng, N.STREETS), "country": "England", "locality": town[0],
+            "postal_code": postcode(rng, town[3]), "premises": str(between(rng, 1, 200))}
 
 
 @dataclass
@@ -366,21 +390,21 @@ class Story:
 
     def company_number(self, padded: bool = True) -> str:
         while True:
-            n = f"{self.rng.randint(6_000_000, 8_999_999):08d}" if padded else str(self.rng.randint(10_000_000, 15_999_999))
+            n = f"{between(self.rng, 6_000_000, 8_999_999):08d}" if padded else str(between(self.rng, 10_000_000, 15_999_999))
             if n not in self._numbers:
                 self._numbers.add(n)
                 return n
 
     def oe_number(self) -> str:
         while True:
-            n = f"OE{self.rng.randint(30000, 39999):06d}"
+            n = f"OE{between(self.rng, 30000, 39999):06d}"
             if n not in self._numbers:
                 self._numbers.add(n)
                 return n
 
     def cqc_id(self) -> str:
         while True:
-            digits = self.rng.randint(100_000_000, 9_999_999_999)
+            digits = between(self.rng, 100_000_000, 9_999_999_999)
             n = f"1-{digits}"
             if n not in self._location_ids:
                 self._location_ids.add(n)
@@ -397,13 +421,13 @@ class Story:
         rng = self.rng
         if number is None:
             number = self.company_number(padded=rng.random() < 0.6 if padded is None else padded)
-        town = town or rng.choice(N.TOWNS)
+        town = town or pick(rng, N.TOWNS)
         if category == COMPANY_ROE:
             off = next(o for o in N.OFFSHORE if o[0] == country)
-            address = (f"{rng.randint(1, 60)} {rng.choice(['Esplanade', 'Harbour Row', 'Rue de la Paix', 'Bay Street'])}",
+            address = (f"{between(rng, 1, 60)} {pick(rng, ['Esplanade', 'Harbour Row', 'Rue de la Paix', 'Bay Street'])}",
                        "", off[2], "", country.title(), "")
         else:
-            address = (f"{rng.randint(1, 120)} {rng.choice(N.STREETS)}", "", town[0].upper(), town[1].upper(),
+            address = (f"{between(rng, 1, 120)} {pick(rng, N.STREETS)}", "", town[0].upper(), town[1].upper(),
                        "ENGLAND", postcode(rng, town[3]))
         company = Company(number=number, name=name, category=category, status=status, country=country,
                           incorporated=rand_date(rng, 1988, 2019), sic=tuple(sic), address=address,
@@ -430,7 +454,7 @@ class Story:
         if ceased:
             data["ceased_on"] = ceased.isoformat()
         data.update({
-            "country_of_residence": "England" if rng.random() < 0.8 else rng.choice(["Jersey", "Switzerland", "Monaco"]),
+            "country_of_residence": "England" if rng.random() < 0.8 else pick(rng, ["Jersey", "Switzerland", "Monaco"]),
             "date_of_birth": {"month": who["birth"][1], "year": who["birth"][0]},
             "etag": etag(rng),
         })
@@ -516,10 +540,10 @@ class Story:
     def place(self, town=None):
         """A street address no other home uses, its postcode and coordinates."""
         rng = self.rng
-        town = town or rng.choice(N.TOWNS)
+        town = town or pick(rng, N.TOWNS)
         while True:
-            street = rng.choice(N.STREETS)
-            number = rng.randint(1, 180)
+            street = pick(rng, N.STREETS)
+            number = between(rng, 1, 180)
             if (town[0], street, number) not in self._used_addresses:
                 self._used_addresses.add((town[0], street, number))
                 break
@@ -549,7 +573,7 @@ class Story:
     def neighbours(self, home: Home, filler_count: int) -> None:
         """Other titles at the home's postcode, as real postcodes have."""
         rng = self.rng
-        for k in range(rng.choice([0, 1, 1, 2, 2, 3])):
+        for k in range(pick(rng, [0, 1, 1, 2, 2, 3])):
             if rng.random() < 0.5:
                 address = f"{home.number + 2 * (k + 1)} {home.street}, {home.town[0]} ({home.postcode})"
             else:
@@ -562,8 +586,8 @@ class Story:
             filler = Company(number=number, name=filler_name(owner), address=("", "", "", "", "", ""))
             name, written, cat, _, _, _, _ = self.proprietor(filler)
             self.title_row((home.town, home.postcode), address,
-                           [(name, written, cat, "", f"{rng.randint(1, 99)} {rng.choice(N.STREETS)}, {home.town[0]}", "", "")],
-                           tenure=rng.choice(["Freehold", "Leasehold"]), price=str(rng.randrange(90, 900) * 1000))
+                           [(name, written, cat, "", f"{between(rng, 1, 99)} {pick(rng, N.STREETS)}, {home.town[0]}", "", "")],
+                           tenure=pick(rng, ["Freehold", "Leasehold"]), price=str(rng.randrange(90, 900) * 1000))
         if rng.random() < 0.15:  # a neighbouring block with a similar name: a trap for fuzzy matching
             owner = rng.randrange(filler_count)
             filler = Company(number=filler_number(owner), name=filler_name(owner))
@@ -584,7 +608,7 @@ class Story:
             return f"{home.building.upper()}, {home.street.upper()}, {town.upper()} ({pc})", True
         if variant < 0.96:
             return f"{home.number} and {home.number + 2} {home.street}, {town} ({pc})", True
-        side = self.rng.choice(["north", "south", "east", "west"])
+        side = pick(self.rng, ["north", "south", "east", "west"])
         return f"Land and buildings on the {side} side of {home.street}, {town}", False
 
     # -- CQC -------------------------------------------------------------------
@@ -594,26 +618,26 @@ class Story:
         rng = self.rng
         town, street, number, pc, lat, lon = self.place(town)
         if care_home:
-            word = rng.choice(N.HOME_WORDS)
-            building = f"{word} {rng.choice(N.HOME_KINDS)}"
+            word = pick(rng, N.HOME_WORDS)
+            building = f"{word} {pick(rng, N.HOME_KINDS)}"
             name = name or building
         else:
             building = ""
-            name = name or f"{rng.choice(N.HOME_WORDS)} Home Care {town[0]}"
+            name = name or f"{pick(rng, N.HOME_WORDS)} Home Care {town[0]}"
         nursing = care_home and rng.random() < 0.45
         home = Home(
             location_id=self.cqc_id(), provider_id=provider.provider_id, name=name, building=building,
             number=number, street=street, town=town, postcode=pc, latitude=lat, longitude=lon,
-            beds=rng.randint(18, 95) if care_home else 0, nursing=nursing,
+            beds=between(rng, 18, 95) if care_home else 0, nursing=nursing,
             registered=registered or rand_date(rng, 2010, 2022), care_home=care_home,
-            uprn=str(rng.randint(10_000_000, 100_099_999_999)) if rng.random() < 0.8 else None, brand=brand,
+            uprn=str(between(rng, 10_000_000, 100_099_999_999)) if rng.random() < 0.8 else None, brand=brand,
         )
         provider.location_ids.append(home.location_id)
         self.homes.append(home)
         return home
 
     def new_provider(self, name, *, ownership="Organisation", company=None, charity=None, brand=None) -> Provider:
-        town = self.rng.choice(N.TOWNS)
+        town = pick(self.rng, N.TOWNS)
         provider = Provider(
             provider_id=self.cqc_id(), name=name, ownership=ownership,
             company_number=company.number if company else None, charity_number=charity, town=town,
@@ -750,8 +774,8 @@ class Story:
         council_done = False
         made = 0
         while made < independent:
-            size = min(independent - made, rng.choice([1, 1, 1, 1, 2, 2, 3, 4, 6]) if s.homes < 5000
-                       else rng.choice([1, 1, 1, 2, 2, 3, 5, 8, 20]))
+            size = min(independent - made, pick(rng, [1, 1, 1, 1, 2, 2, 3, 4, 6]) if s.homes < 5000
+                       else pick(rng, [1, 1, 1, 2, 2, 3, 5, 8, 20]))
             roll = rng.random()
             if not council_done:
                 kind, council_done = "council", True
@@ -772,7 +796,7 @@ class Story:
 
         # 5. Other social-care locations (not care homes): no titles.
         for _ in range(s.other_locations):
-            p = self.new_provider(f"{rng.choice(N.HOME_WORDS)} Home Care Services", ownership="Individual")
+            p = self.new_provider(f"{pick(rng, N.HOME_WORDS)} Home Care Services", ownership="Individual")
             self.new_home(p, care_home=False)
 
         # 6. The BODS file: the Cayman owner of Orchard Reach, published elsewhere.
@@ -795,9 +819,9 @@ class Story:
         if dataset == "ocod":
             country = OFFSHORE_OF[key]
             off = next(o for o in N.OFFSHORE if o[0] == country)
-            foreign_number = str(rng.randint(10000, 199999))
+            foreign_number = str(between(rng, 10000, 199999))
             proprietor = (name, foreign_number if rng.random() < 0.7 else "", CAT_COMPANY, country,
-                          f"{rng.randint(1, 40)} Harbour Row, {off[2]}", "", "")
+                          f"{between(rng, 1, 40)} Harbour Row, {off[2]}", "", "")
             info = {"proprietor": proprietor, "jurisdiction": country, "company_number": None, "entity_id": None}
             if reason == "overseas_no_roe":
                 return info
@@ -835,10 +859,10 @@ class Story:
         category = COMPANY_PLC if name.endswith(" PLC") else COMPANY_LTD
         if reason == "not_in_register":
             number = self.company_number(padded=True)  # reserved, never written to BasicCompanyData
-            proprietor = (name, unpadded(number), CAT_COMPANY, "", f"{rng.randint(1, 90)} {rng.choice(N.STREETS)}, London", "", "")
+            proprietor = (name, unpadded(number), CAT_COMPANY, "", f"{between(rng, 1, 90)} {pick(rng, N.STREETS)}, London", "", "")
             return {"proprietor": proprietor, "jurisdiction": "GB", "company_number": number,
                     "entity_id": f"GB-COH-{number}"}
-        company = self.company(name, category=category, mortgages=(rng.randint(1, 9), rng.randint(0, 3)))
+        company = self.company(name, category=category, mortgages=(between(rng, 1, 9), between(rng, 0, 3)))
         info = {"proprietor": self.proprietor(company), "jurisdiction": "GB", "company_number": company.number,
                 "entity_id": f"GB-COH-{company.number}"}
         if reason == "person":
@@ -873,8 +897,8 @@ class Story:
     def independent(self, kind: str, size: int, filler_count: int) -> int:
         """One independent provider with ``size`` homes; returns how many have no CCOD title."""
         rng = self.rng
-        word = rng.choice(N.HOME_WORDS)
-        surname = rng.choice(N.SURNAMES)
+        word = pick(rng, N.HOME_WORDS)
+        surname = pick(rng, N.SURNAMES)
         no_ccod = 0
         if kind == "council":
             council = "WESTERMERE BOROUGH COUNCIL"
@@ -893,14 +917,14 @@ class Story:
             return 0
         if kind in ("individual_provider",):
             holder = person(rng)
-            ownership = rng.choice(["Individual", "Partnership"])
+            ownership = pick(rng, ["Individual", "Partnership"])
             label = (f"{holder['forename']} {holder['surname']}" if ownership == "Individual"
-                     else f"{holder['surname']} & {rng.choice(N.SURNAMES)} Partnership")
+                     else f"{holder['surname']} & {pick(rng, N.SURNAMES)} Partnership")
             provider = self.new_provider(label, ownership=ownership)
             for _ in range(size):
                 self.neighbours(self.new_home(provider), filler_count)
             return size
-        suffix = rng.choice(["Care Limited", "Healthcare Ltd", "Care Homes Limited", "Residential Care Limited"])
+        suffix = pick(rng, ["Care Limited", "Healthcare Ltd", "Care Homes Limited", "Residential Care Limited"])
         provider_name = f"{word} {surname} {suffix}".replace("Ltd", "Ltd")
         ch_name = provider_name.upper()
         if rng.random() < 0.03:
@@ -910,7 +934,7 @@ class Story:
                                    sic=(SIC_CARE_ELDERLY,))
             self.add_statement(company.number, "no-individual-or-entity-with-signficant-control")
             provider = self.new_provider(provider_name.replace(" Limited", " Trust Limited"), company=company,
-                                         charity=str(rng.randint(200000, 1199999)))
+                                         charity=str(between(rng, 200000, 1199999)))
             for _ in range(size):
                 self.neighbours(self.new_home(provider), filler_count)
             return size
@@ -1001,16 +1025,20 @@ class Story:
 
 
 @contextmanager
-def text_out(path: Path, member: str | None, *, newline="", encoding="utf-8"):
+def text_out(path: Path, member: str | None, *, newline="", encoding="utf-8", compresslevel=6):
     """A text stream into a plain file or into one member of a zip, written as it goes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if member is None:
         with open(path, "w", newline=newline, encoding=encoding) as out:
             yield out
         return
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zf:
         info = zipfile.ZipInfo(member, date_time=ZIP_TIME)
         info.compress_type = zipfile.ZIP_DEFLATED
+        try:  # the ZipFile's level is not passed on to members opened with a ZipInfo
+            info.compress_level = compresslevel  # Python 3.13+
+        except AttributeError:
+            info._compresslevel = compresslevel
         info.external_attr = 0o644 << 16
         with zf.open(info, "w", force_zip64=True) as raw:
             with io.TextIOWrapper(raw, encoding=encoding, newline=newline, write_through=False) as out:
@@ -1039,6 +1067,8 @@ class Writer:
         self.counts: dict = {}
         self.manifest: list = []
         self.filler_companies = max(0, self.scale.companies - len(story.companies))
+        # National files compress fast; the committed demo compresses small.
+        self.compresslevel = 1 if self.scale.companies > 100_000 else 9
 
     def target(self, folder: str, name: str, ext: str) -> tuple[Path, str | None]:
         if self.zipped:
@@ -1086,7 +1116,7 @@ class Writer:
                     else "Homecare agencies"
                 specialisms = "|".join(self.specialisms(home, rng))
                 writer.writerow([
-                    home.name, "", address, home.postcode, f"0{rng.randint(1000000000, 1999999999)}",
+                    home.name, "", address, home.postcode, f"0{between(rng, 1000000000, 1999999999)}",
                     f"https://www.{home.name.lower().replace(' ', '')}.example" if rng.random() < 0.5 else "",
                     types, dmy(self.last_inspection(home)), specialisms, p.name, home.town[0], home.town[2],
                     f"https://www.cqc.org.uk/location/{home.location_id}", home.location_id, p.provider_id,
@@ -1117,7 +1147,7 @@ class Writer:
 
     def ratings(self, home: Home, rng) -> dict:
         inspected = self.last_inspection(home)
-        published = inspected + datetime.timedelta(days=rng.randint(20, 75))
+        published = inspected + datetime.timedelta(days=between(rng, 20, 75))
         roll = rng.random()
         overall = "Good" if roll < 0.6 else "Requires improvement" if roll < 0.82 else \
             "Outstanding" if roll < 0.9 else "Inadequate"
@@ -1140,8 +1170,8 @@ class Writer:
              "type": "Social Care Org", "name": home.name}
         if home.brand:
             d["brandId"], d["brandName"] = home.brand
-        d.update({"onspdCcgCode": f"E38000{rng.randint(100, 260)}", "onspdCcgName": f"NHS {home.town[0]} ICB",
-                  "onspdIcbCode": f"E54000{rng.randint(10, 70):03d}", "onspdIcbName": f"NHS {home.town[0]} ICB",
+        d.update({"onspdCcgCode": f"E38000{between(rng, 100, 260)}", "onspdCcgName": f"NHS {home.town[0]} ICB",
+                  "onspdIcbCode": f"E54000{between(rng, 10, 70):03d}", "onspdIcbName": f"NHS {home.town[0]} ICB",
                   "registrationStatus": home.status, "registrationDate": home.registered.isoformat()})
         if home.deregistered:
             d["deregistrationDate"] = home.deregistered.isoformat()
@@ -1161,7 +1191,7 @@ class Writer:
             d["uprn"] = home.uprn
         d.update({"onspdLatitude": home.latitude, "onspdLongitude": home.longitude,
                   "careHome": "Y" if home.care_home else "N", "inspectionDirectorate": "Adult social care",
-                  "mainPhoneNumber": f"0{rng.randint(1000000000, 1999999999)}",
+                  "mainPhoneNumber": f"0{between(rng, 1000000000, 1999999999)}",
                   "constituency": f"{home.town[0]} and District", "localAuthority": home.town[0]})
         if home.status == "Registered":
             d["lastInspection"] = {"date": inspected.isoformat()}
@@ -1213,9 +1243,9 @@ class Writer:
             d["companiesHouseNumber"] = p.company_number
         if p.charity_number:
             d["charityNumber"] = p.charity_number
-        d.update({"postalAddressLine1": f"{rng.randint(1, 99)} {rng.choice(N.STREETS)}",
+        d.update({"postalAddressLine1": f"{between(rng, 1, 99)} {pick(rng, N.STREETS)}",
                   "postalAddressTownCity": p.town[0], "postalAddressCounty": p.town[1], "region": p.town[2],
-                  "postalCode": p.postcode, "mainPhoneNumber": f"0{rng.randint(1000000000, 1999999999)}",
+                  "postalCode": p.postcode, "mainPhoneNumber": f"0{between(rng, 1000000000, 1999999999)}",
                   "inspectionDirectorate": "Adult social care", "constituency": f"{p.town[0]} and District",
                   "localAuthority": p.town[0], "contacts": [], "relationships": []})
         nominated = person(rng)
@@ -1259,7 +1289,7 @@ class Writer:
         story_rows = sorted(story.companies.values(), key=lambda c: c.name.lstrip("!"))
         tick = _progress("BasicCompanyData", filler, self.quiet)
         rows = 0
-        with text_out(path, member) as out:
+        with text_out(path, member, compresslevel=self.compresslevel) as out:
             writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
             writer.writerow(BASIC_HEADER)
             # Interleave story rows among filler rows so they are not all at the top.
@@ -1287,20 +1317,20 @@ class Writer:
         if number.startswith("OE"):
             off = filler_offshore(i)
             category, country = COMPANY_ROE, off[0]
-            address = (f"{rng.randint(1, 99)} Harbour Row", "", off[2], "", off[1], "")
+            address = (f"{between(rng, 1, 99)} Harbour Row", "", off[2], "", off[1], "")
         else:
             category = COMPANY_LLP if number.startswith("OC") else COMPANY_LTD
             country = "United Kingdom"
             spaces = "   " if rng.random() < 0.01 else " "
-            address = (f"UNIT {rng.randint(1, 40)}{spaces}{rng.choice(N.STREETS).upper()}",
-                       rng.choice(["", "", "BUSINESS PARK"]), town[0].upper(), town[1].upper(),
-                       rng.choice(["ENGLAND", "UNITED KINGDOM", ""]), postcode(rng, town[3]))
+            address = (f"UNIT {between(rng, 1, 40)}{spaces}{pick(rng, N.STREETS).upper()}",
+                       pick(rng, ["", "", "BUSINESS PARK"]), town[0].upper(), town[1].upper(),
+                       pick(rng, ["ENGLAND", "UNITED KINGDOM", ""]), postcode(rng, town[3]))
         roll = rng.random()
         status = "Active" if roll < 0.9 else "Active - Proposal to Strike off" if roll < 0.96 else "Liquidation"
         incorporated = rand_date(rng, 2022, 2025) if category == COMPANY_ROE else rand_date(rng, 1980, 2025)
         return Company(number=number, name=filler_name(i), category=category, status=status, country=country,
                        incorporated=incorporated, sic=(N.FILLER_SIC[i % len(N.FILLER_SIC)],),
-                       address=address, mortgages=(rng.choice([0, 0, 0, 1, 2]), 0))
+                       address=address, mortgages=(pick(rng, [0, 0, 0, 1, 2]), 0))
 
     def psc_snapshot(self) -> None:
         story, s = self.story, self.scale
@@ -1334,7 +1364,7 @@ class Writer:
         tick = _progress("PSC snapshot", filler_companies, self.quiet)
         fake = Story.__new__(Story)  # borrow the PSC builders for filler lines
         fake.rng, fake.psc = rng, []
-        with text_out(path, member, newline="\n") as out:
+        with text_out(path, member, newline="\n", compresslevel=self.compresslevel) as out:
             story_iter = iter(story_companies)
             for i in range(filler_companies):
                 tick(i)
@@ -1371,7 +1401,7 @@ class Writer:
             roll = rng.random()
             ceased = rand_date(rng, 2017, 2025) if rng.random() < 0.12 else None
             if roll < 0.80:
-                natures = [rng.choice(["ownership-of-shares-25-to-50-percent", "ownership-of-shares-50-to-75-percent",
+                natures = [pick(rng, ["ownership-of-shares-25-to-50-percent", "ownership-of-shares-50-to-75-percent",
                                        "ownership-of-shares-75-to-100-percent"])]
                 if roe:
                     natures = ["ownership-of-shares-more-than-25-percent-registered-overseas-entity"]
@@ -1385,22 +1415,22 @@ class Writer:
                 if parent.startswith("OE") or j == i:
                     parent, j = filler_number(j + 1), j + 1
                 fake.add_corporate(number, filler_name(j), unpadded(parent) if rng.random() < 0.7 else parent,
-                                   country_registered=rng.choice(["England", "England And Wales", "United Kingdom",
+                                   country_registered=pick(rng, ["England", "England And Wales", "United Kingdom",
                                                                   "Wales", "Scotland"]),
                                    ceased=ceased)
             elif roll < 0.90:
                 off = filler_offshore(i + k)
                 fake.add_corporate(number, f"{filler_name(i).rsplit(' ', 1)[0]} HOLDINGS INC",
-                                   str(rng.randint(1000, 999999)), country_registered=off[1],
+                                   str(between(rng, 1000, 999999)), country_registered=off[1],
                                    place_registered=off[2], beneficial_owner=True,
                                    natures=["ownership-of-shares-more-than-25-percent-registered-overseas-entity"])
             elif roll < 0.985:
                 statements = (["all-beneficial-owners-identified", "no-beneficial-owner-identified"] if roe else
                               ["no-individual-or-entity-with-signficant-control", *PSC_STATEMENTS_UNKNOWN,
                                "psc-has-failed-to-confirm-changed-details", "restrictions-notice-issued-to-psc"])
-                fake.add_statement(number, rng.choice(statements), ceased=ceased)
+                fake.add_statement(number, pick(rng, statements), ceased=ceased)
             elif roll < 0.995:
-                fake.add_legal_person(number, f"THE {rng.choice(N.TOWNS)[0].upper()} MUNICIPAL TRUST",
+                fake.add_legal_person(number, f"THE {pick(rng, N.TOWNS)[0].upper()} MUNICIPAL TRUST",
                                       "Statutory Body", "Local Government Act 1972",
                                       ["significant-influence-or-control"], beneficial_owner=roe)
             else:
@@ -1422,10 +1452,10 @@ class Writer:
     def filler_title(self, k: int, rng, ocod: bool) -> Title:
         town = N.TOWNS[rng.randrange(len(N.TOWNS))]
         pc = postcode(rng, town[3])
-        street = rng.choice(N.STREETS)
-        num = rng.randint(1, 300)
+        street = pick(rng, N.STREETS)
+        num = between(rng, 1, 300)
         if rng.random() < 0.1:
-            address = f"{num} to {num + rng.randint(2, 20)} (even) {street}, {town[0]} ({pc})"
+            address = f"{num} to {num + between(rng, 2, 20)} (even) {street}, {town[0]} ({pc})"
         else:
             address = f"{num} {street}, {town[0]} ({pc})"
         owners = []
@@ -1434,11 +1464,11 @@ class Writer:
                 j = rng.randrange(max(1, self.filler_companies // 211)) * 211
                 off = filler_offshore(j)
                 if rng.random() < 0.75:
-                    owners.append((filler_name(j), "" if rng.random() < 0.4 else str(rng.randint(1000, 999999)),
-                                   CAT_COMPANY, off[0], f"{rng.randint(1, 99)} Harbour Row, {off[2]}", "", ""))
+                    owners.append((filler_name(j), "" if rng.random() < 0.4 else str(between(rng, 1000, 999999)),
+                                   CAT_COMPANY, off[0], f"{between(rng, 1, 99)} Harbour Row, {off[2]}", "", ""))
                 else:  # an overseas company with no ROE record
-                    owners.append((f"{N.STEMS_A[k % 20]}{N.STEMS_B[k % 10]} OVERSEAS {k} CORP", str(rng.randint(1000, 999999)),
-                                   "Corporate Body", off[0], f"{rng.randint(1, 99)} Bay Street, {off[2]}", "", ""))
+                    owners.append((f"{N.STEMS_A[k % 20]}{N.STEMS_B[k % 10]} OVERSEAS {k} CORP", str(between(rng, 1000, 999999)),
+                                   "Corporate Body", off[0], f"{between(rng, 1, 99)} Bay Street, {off[2]}", "", ""))
             else:
                 j = rng.randrange(max(1, self.filler_companies - 1))
                 number = filler_number(j)
@@ -1448,8 +1478,8 @@ class Writer:
                 category = COMPANY_LLP if number.startswith("OC") else CAT_COMPANY
                 category = "Limited Liability Partnership" if number.startswith("OC") else category
                 owners.append((filler_name(j), unpadded(number) if rng.random() < 0.7 else number, category, "",
-                               f"{rng.randint(1, 99)} {rng.choice(N.STREETS)}, {town[0]} {pc}", "", ""))
-        return Title(number=f"{N.TITLE_PREFIX[town[1]]}{5_000_000 + k}", tenure=rng.choice(["Freehold", "Leasehold"]),
+                               f"{between(rng, 1, 99)} {pick(rng, N.STREETS)}, {town[0]} {pc}", "", ""))
+        return Title(number=f"{N.TITLE_PREFIX[town[1]]}{5_000_000 + k}", tenure=pick(rng, ["Freehold", "Leasehold"]),
                      address=address, district=town[0].upper(), county=town[1].upper(), region=N.CCOD_REGION[town[2]],
                      postcode=pc, price=str(rng.randrange(50, 2000) * 1000) if rng.random() < 0.5 else "",
                      proprietors=owners, added=rand_date(rng, 1998, 2026), dataset="ocod" if ocod else "ccod",
@@ -1473,7 +1503,7 @@ class Writer:
             tick = _progress(full_name, filler, self.quiet)
             rows = 0
             every = max(1, filler // max(1, len(story_titles)))
-            with text_out(path, member) as out:
+            with text_out(path, member, compresslevel=self.compresslevel) as out:
                 writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
                 writer.writerow(header)
                 story_iter = iter(story_titles)
@@ -1508,7 +1538,7 @@ class Writer:
                     title = self.filler_title(k, rng, ocod)
                     k += 1
                     cou_rows.append(self.title_cells(title, ocod) + ["A", dmy(COU_CHANGE_DATE, "-")])
-            with text_out(cou_path, cou_member) as out:
+            with text_out(cou_path, cou_member, compresslevel=self.compresslevel) as out:
                 writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
                 writer.writerow(header + COU_EXTRA)
                 writer.writerows(cou_rows)
@@ -1583,20 +1613,47 @@ class Writer:
             "collect": self.manifest}, indent=2) + "\n", encoding="utf-8")
 
 
+STEPS = ["cqc", "basic_company_data", "psc_snapshot", "land_registry", "bods", "truth"]
+_WRITER: "Writer | None" = None
+
+
+def _write_step(name: str):
+    """Write one group of files; returns what the scenario needs from it (also across processes)."""
+    writer = _WRITER
+    writer.manifest, writer.counts = [], {}
+    if not writer.quiet:
+        print(f"generate: {name}", file=sys.stderr, flush=True)
+    getattr(writer, name)()
+    facts = {k: v for k, v in writer.story.facts.items() if k == "changes_next_month"}
+    return writer.counts, writer.manifest, facts
+
+
 def generate(out: str | Path, *, scale: str | Scale = "demo", seed: int = SEED, zipped: bool = True,
-             quiet: bool = True) -> dict:
+             quiet: bool = True, divide: int = 1, jobs: int | None = None) -> dict:
     """Write every file into ``out`` and return the scenario facts."""
     out = Path(out)
     scale_name = scale if isinstance(scale, str) else "custom"
     scale = SCALES[scale] if isinstance(scale, str) else scale
+    if divide > 1:
+        scale, scale_name = divided(scale, divide), f"{scale_name}/{divide}"
+    global _WRITER
     story = Story(scale, seed)
-    writer = Writer(story, out, seed, zipped, quiet)
-    order = [writer.cqc, writer.basic_company_data, writer.psc_snapshot, writer.land_registry, writer.bods,
-             writer.truth]
-    for step in order:
-        if not quiet:
-            print(f"generate: {step.__name__}", file=sys.stderr, flush=True)
-        step()
+    writer = _WRITER = Writer(story, out, seed, zipped, quiet)
+    if jobs is None:
+        jobs = min(4, os.cpu_count() or 1) if scale.companies > 100_000 else 1
+    if jobs > 1:  # each file has its own random stream, so processes give the same bytes
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_write_step, STEPS))
+    else:
+        results = [_write_step(name) for name in STEPS]
+    writer.manifest = []
+    for counts, manifest, facts in results:
+        writer.counts.update(counts)
+        writer.manifest += manifest
+        story.facts.update(facts)
     writer.scenario(scale_name)
     return json.loads((out / "scenario.json").read_text())
 
@@ -1606,12 +1663,17 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", default="demo", help=f"one of {', '.join(SCALES)} (default demo)")
     parser.add_argument("--out", default="datasets/demo", help="output directory (default datasets/demo)")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--divide", type=int, default=1, metavar="N",
+                        help="divide every count by N (e.g. --scale national --divide 100 for a trial)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="processes writing files at once (default: up to 4 at national size, else 1)")
     parser.add_argument("--plain", action="store_true", help="write .csv/.txt files instead of the .zip downloads")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     if args.scale not in SCALES:
         parser.error(f"unknown scale {args.scale!r}; choose one of {', '.join(SCALES)}")
-    facts = generate(args.out, scale=args.scale, seed=args.seed, zipped=not args.plain, quiet=args.quiet)
+    facts = generate(args.out, scale=args.scale, seed=args.seed, zipped=not args.plain, quiet=args.quiet,
+                     divide=args.divide, jobs=args.jobs)
     print(f"wrote {args.out}: {facts['care_homes']:,} care homes, {facts['counts']['companies']:,} companies, "
           f"{facts['counts']['psc_lines']:,} PSC lines, {facts['counts']['titles_full']:,} titles", file=sys.stderr)
     return 0
