@@ -278,3 +278,19 @@ def test_collect_step_serves_the_local_api_to_a_collector(tmp_path):
         manager.unregister(name="demo-probe")
     assert report.rejected == 0 and report.records >= FACTS["care_homes"]
     assert homes == big["homes"]
+
+
+def test_national_benchmark_runs_at_tiny_scale(tmp_path):
+    """The benchmark's plumbing only (no timings are asserted): it runs and reports every step."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "report.json"
+    subprocess.run([sys.executable, str(root / "benchmarks" / "bench_national.py"), "--scale", "tiny",
+                    "--work", str(tmp_path / "work"), "--out", str(out)], check=True, capture_output=True)
+    report = json.loads(out.read_text())
+    steps, _ = plan(tmp_path / "work" / "data")
+    assert [s["step"] for s in report["steps"]] == [s.label for s in steps]
+    assert all(s["baseline_rows"] > 0 for s in report["steps"])
+    assert "build" in report and report["peak_mb"] > 0
