@@ -112,7 +112,11 @@ def child(args) -> None:
         return
     registry = Registry.open(args.db)
     try:
-        if args.child == "collect":
+        if args.child == "startup":
+            from inspect_kit.plugins import get_collectors
+
+            print(json.dumps({"collectors": len(get_collectors())}))
+        elif args.child == "collect":
             steps, _ = plan(data)
             step = steps[args.index]
             report = collect_step(registry, step, show_progress=args.progress)
@@ -165,7 +169,7 @@ def main(argv=None) -> int:
     parser.add_argument("--work", help="where the data and databases go (default: a temporary directory)")
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--out", help="the JSON report (default: benchmarks/out/national-SCALE-DATE.json)")
-    parser.add_argument("--child", choices=["collect", "build", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["collect", "build", "baseline", "startup"], help=argparse.SUPPRESS)
     parser.add_argument("--index", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--files", nargs="*", help=argparse.SUPPRESS)
@@ -198,6 +202,10 @@ def main(argv=None) -> int:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
 
+    startup = run_child(["--child", "startup", "--data", str(data), "--db", str(work / "startup.db")])
+    report["startup_seconds"] = startup["seconds"]
+    print(f"bench: a child process starts, loads the plugins and opens a registry in {startup['seconds']:.1f}s "
+          "(included in every step's time)", file=sys.stderr)
     total = 0.0
     print(f"{'step':<52} {'seconds':>9} {'peak MB':>8} {'baseline s':>11} {'ratio':>6}", file=sys.stderr)
     for i, step in enumerate(steps):
