@@ -49,6 +49,8 @@ LR_FULL = (2026, 10)
 LR_COU = (2026, 11)
 COU_CHANGE_DATE = datetime.date(2026, 11, 3)
 
+# One encoder for millions of lines (json.dumps with options builds a new one per call).
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 SUPER_SECURE_DESCRIPTION = "super-secure-persons-with-significant-control"
 
 BASIC_HEADER = (
@@ -1352,8 +1354,7 @@ class Writer:
                 counts["exemptions"] += 1
             else:
                 counts["persons"] += 1
-            out.write(json.dumps({"company_number": company, "data": data}, separators=(",", ":"),
-                                 ensure_ascii=False))
+            out.write(_COMPACT({"company_number": company, "data": data}))
             out.write("\n")
 
         by_company: dict[str, list] = {}
