@@ -28,6 +28,9 @@ from .cqc_server import serve_cqc_api
 DATA_DIR = Path(__file__).resolve().parents[2] / "datasets" / "demo"
 # Local-only stand-ins for keys the API collectors read from the environment.
 DEMO_KEYS = {"CQC_SUBSCRIPTION_KEY": "demo-key-local-server"}
+# Option values for a collector reading the local API, where politeness limits
+# only slow the demo down (applied to collectors that have these options).
+LOCAL_API_OPTIONS = {"rate": 0}
 
 
 @dataclass
@@ -96,6 +99,8 @@ def collect_step(registry: Registry, step: Step, *, show_progress: bool = False,
         if cache_dir is None:
             cache_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="inspect-kit-demo-")))
         options = collector_options(collector)
+        if step.serve:
+            options.update({k: v for k, v in LOCAL_API_OPTIONS.items() if k in options})
         return registry.collect(collector, files=step.files, options=options, base_url=base_url,
                                 cache_dir=cache_dir, show_progress=show_progress)
 
