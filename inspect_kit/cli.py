@@ -259,31 +259,50 @@ def build(db_path, config_path, today, only):
     if not Path(db_path).exists():
         raise click.ClickException(f"{db_path}: no registry here yet; run 'inspect-kit collect' first")
     registry = open_registry(db_path)
-    context = BuildContext(
-        registry,
-        config=load_config(config_path),
-        today=today.date() if today else datetime.date.today(),
-    )
-    steps = [
-        *(ordered(get_resolvers())),
-        *(ordered(get_scorers())),
-        *(ordered(get_schedulers())),
-    ]
+    steps = build_steps()
     if only:
-        known = {s.name for s in steps} | {s.kind + "s" for s in steps} | {"resolvers", "scorers", "schedulers"}
+        known = {s.name for s in steps} | {"resolvers", "scorers", "schedulers"}
         unknown = sorted(set(only) - known)
         if unknown:
             raise click.UsageError(f"no build step {', '.join(map(repr, unknown))}; see inspect-kit plugins")
         steps = [s for s in steps if s.name in only or s.kind + "s" in only]
     try:
-        with registry.transaction():
-            for step in steps:
-                click.echo(f"{step.kind} {step.name}: running", err=True)
-                items = getattr(step, step.method)(context)
-                stored = registry.store_results(step, items)
-                click.echo(f"{step.kind} {step.name}: {stored:,} results", err=True)
+        run_build(
+            registry,
+            config=load_config(config_path),
+            today=today.date() if today else datetime.date.today(),
+            steps=steps,
+        )
     finally:
         registry.close()
+
+
+def build_steps() -> list:
+    """Every resolver, then every scorer, then every scheduler, each kind in dependency order."""
+    return [*ordered(get_resolvers()), *ordered(get_scorers()), *ordered(get_schedulers())]
+
+
+def run_build(registry: Registry, *, config: dict | None = None, today: datetime.date | None = None,
+              steps: list | None = None, on_step=None) -> dict[str, int]:
+    """Run the build steps in one transaction and return the results each stored.
+
+    ``inspect-kit build`` and ``inspect-kit demo`` share it. ``on_step(step, stored)``
+    is called after each step (``stored`` is None before it starts), e.g. to time it.
+    """
+    context = BuildContext(registry, config=config or {}, today=today or datetime.date.today())
+    results = {}
+    with registry.transaction():
+        for step in build_steps() if steps is None else steps:
+            click.echo(f"{step.kind} {step.name}: running", err=True)
+            if on_step:
+                on_step(step, None)
+            items = getattr(step, step.method)(context)
+            stored = registry.store_results(step, items)
+            results[f"{step.kind} {step.name}"] = stored
+            if on_step:
+                on_step(step, stored)
+            click.echo(f"{step.kind} {step.name}: {stored:,} results", err=True)
+    return results
 
 
 # ---------------------------------------------------------------------------
@@ -300,13 +319,18 @@ def serve(db_path, host, port, secret):
     """Publish the registry with Datasette."""
     if not Path(db_path).exists():
         raise click.ClickException(f"{db_path}: no registry here yet; run 'inspect-kit demo' or 'collect' first")
+    serve_registry(db_path, host=host, port=port, secret=secret)
+
+
+def serve_registry(db_path, *, host="127.0.0.1", port=8001, secret=None, path="/") -> None:
+    """Publish a registry with Datasette until interrupted (``serve`` and ``demo`` share it)."""
     open_registry(db_path).close()  # create or migrate the schema first
     import uvicorn
 
     from .publish import make_datasette
 
     datasette = make_datasette(db_path, secret=secret)
-    click.echo(f"inspect-kit: serving {db_path} at http://{host}:{port}/", err=True)
+    click.echo(f"inspect-kit: serving {db_path} at http://{host}:{port}{path}", err=True)
     uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
 
 
