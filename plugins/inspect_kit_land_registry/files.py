@@ -9,6 +9,7 @@ the file is a hand-made extract without one).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
 import io
@@ -66,11 +67,11 @@ class LandRegistryFile:
         return self.member or self.path.name
 
     @contextmanager
-    def _open_text(self):
+    def _open_binary(self):
         if not zipfile.is_zipfile(self.path):
             if self.path.suffix.lower() == ".zip":
                 raise SourceError(f"{self.path.name}: not a zip file, or a broken one")
-            with open(self.path, encoding=self.encoding, newline="") as handle:
+            with open(self.path, "rb", buffering=1024 * 1024) as handle:
                 yield handle
             return
         try:
@@ -91,8 +92,23 @@ class LandRegistryFile:
                 binary = archive.open(members[0])
             except _BROKEN as error:
                 raise SourceError(f"{self.label}: broken zip ({error})") from None
-            with binary, io.TextIOWrapper(binary, encoding=self.encoding, newline="") as handle:
+            with io.BufferedReader(binary, buffer_size=1024 * 1024) as handle:
                 yield handle
+
+    def _lines(self, binary, position: list[int]):
+        """Decoded lines, one at a time, so that a bad byte is reported on its own line."""
+        encoding = self.encoding
+        number = 0
+        try:
+            for number, raw in enumerate(binary, 1):
+                position[0] = number
+                yield raw.decode(encoding)
+        except UnicodeDecodeError as error:
+            raise SourceError(
+                f"{self.label}: line {number}: not {encoding} text ({error.reason}); try --encoding cp1252"
+            ) from None
+        except _BROKEN as error:
+            raise SourceError(f"{self.label}: broken zip near line {number + 1} ({error})") from None
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """The header as line 1, then ``(line, fields)`` for every data row.
@@ -100,11 +116,16 @@ class LandRegistryFile:
         Raises ``SourceError`` for a broken zip, undecodable text, a malformed
         CSV, or a trailer that does not match the rows read.
         """
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            raise SourceError(f"{self.label}: unknown encoding {self.encoding!r}") from None
         line = 0
         declared = None
         read = 0
-        with self._open_text() as handle:
-            reader = csv.reader(handle)
+        position = [0]
+        with self._open_binary() as binary:
+            reader = csv.reader(self._lines(binary, position))
             try:
                 header = next(reader, None)
                 if header is None:
@@ -128,15 +149,8 @@ class LandRegistryFile:
                             continue
                     read += 1
                     yield line, fields
-            except _BROKEN as error:
-                raise SourceError(f"{self.label}: broken zip near line {line + 1} ({error})") from None
-            except UnicodeDecodeError as error:
-                raise SourceError(
-                    f"{self.label}: line {line + 1}: not {self.encoding} text ({error.reason}); "
-                    "try --encoding cp1252"
-                ) from None
             except csv.Error as error:
-                raise SourceError(f"{self.label}: line {line + 1}: {error}") from None
+                raise SourceError(f"{self.label}: line {position[0]}: {error}") from None
         if declared is None:
             if self.require_trailer:
                 raise SourceError(
