@@ -95,20 +95,15 @@ class LandRegistryFile:
             with io.BufferedReader(binary, buffer_size=1024 * 1024) as handle:
                 yield handle
 
-    def _lines(self, binary, position: list[int]):
-        """Decoded lines, one at a time, so that a bad byte is reported on its own line."""
-        encoding = self.encoding
-        number = 0
-        try:
+    def _bad_line(self) -> tuple[int, str]:
+        """Where the text stops being ``encoding``: read again, a line at a time (only on the error path)."""
+        with self._open_binary() as binary:
             for number, raw in enumerate(binary, 1):
-                position[0] = number
-                yield raw.decode(encoding)
-        except UnicodeDecodeError as error:
-            raise SourceError(
-                f"{self.label}: line {number}: not {encoding} text ({error.reason}); try --encoding cp1252"
-            ) from None
-        except _BROKEN as error:
-            raise SourceError(f"{self.label}: broken zip near line {number + 1} ({error})") from None
+                try:
+                    raw.decode(self.encoding)
+                except UnicodeDecodeError as error:
+                    return number, error.reason
+        return 0, "undecodable text"
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """The header as line 1, then ``(line, fields)`` for every data row.
@@ -123,9 +118,8 @@ class LandRegistryFile:
         line = 0
         declared = None
         read = 0
-        position = [0]
-        with self._open_binary() as binary:
-            reader = csv.reader(self._lines(binary, position))
+        with self._open_binary() as binary, io.TextIOWrapper(binary, encoding=self.encoding, newline="") as text:
+            reader = csv.reader(text)
             try:
                 header = next(reader, None)
                 if header is None:
@@ -150,7 +144,14 @@ class LandRegistryFile:
                     read += 1
                     yield line, fields
             except csv.Error as error:
-                raise SourceError(f"{self.label}: line {position[0]}: {error}") from None
+                raise SourceError(f"{self.label}: line {reader.line_num}: {error}") from None
+            except UnicodeDecodeError:
+                number, reason = self._bad_line()
+                raise SourceError(
+                    f"{self.label}: line {number}: not {self.encoding} text ({reason}); try --encoding cp1252"
+                ) from None
+            except _BROKEN as error:
+                raise SourceError(f"{self.label}: broken zip near line {line + 1} ({error})") from None
         if declared is None:
             if self.require_trailer:
                 raise SourceError(

@@ -89,6 +89,22 @@ class Layout:
             raise RowError("Title Number is empty")
         address = fields[address_i].strip() or None
         postcode = fields[postcode_i].strip() or postcode_in_address(address)
+        # Fast paths for the usual values; the parse_* functions for the rest.
+        price = fields[price_i]
+        if not price:
+            price = None
+        elif price.isdigit():
+            price = int(price)
+        else:
+            price = _value(parse_price, price, "Price Paid", problems)
+        added = fields[added_i]
+        added = _value(parse_date, added, "Date Proprietor Added", problems) if added else None
+        multiple = _INDICATORS.get(fields[multiple_i], _MISSING)
+        if multiple is _MISSING:
+            multiple = _value(parse_indicator, fields[multiple_i], "Multiple Address Indicator", problems)
+        additional = _INDICATORS.get(fields[additional_i], _MISSING)
+        if additional is _MISSING:
+            additional = _value(parse_indicator, fields[additional_i], "Additional Proprietor Indicator", problems)
         title = Title(
             title_number=title_number,
             tenure=fields[tenure_i].strip() or None,
@@ -97,36 +113,37 @@ class Layout:
             district=fields[district_i].strip() or None,
             county=fields[county_i].strip() or None,
             region=fields[region_i].strip() or None,
-            price_paid=_value(parse_price, fields[price_i], "Price Paid", problems),
-            date_proprietor_added=_value(parse_date, fields[added_i], "Date Proprietor Added", problems),
-            multiple_address=_value(parse_indicator, fields[multiple_i], "Multiple Address Indicator", problems),
-            additional_proprietor=_value(
-                parse_indicator, fields[additional_i], "Additional Proprietor Indicator", problems
-            ),
+            price_paid=price,
+            date_proprietor_added=added,
+            multiple_address=multiple,
+            additional_proprietor=additional,
             dataset=self.dataset,
             line=line,
         )
         proprietors = []
+        overseas = self.overseas
         for position, columns in self.proprietors:
-            if self.overseas:
+            if overseas:
                 name_i, number_i, category_i, country_i, a1, a2, a3 = columns
-                country_as_given = fields[country_i].strip() or None
-                country = country_code(country_as_given) if country_as_given else None
             else:
                 name_i, number_i, category_i, a1, a2, a3 = columns
-                # CCOD holds UK companies only: the scope of the file says where they are incorporated.
-                country_as_given, country = None, "GB"
             name = fields[name_i].strip()
             number = fields[number_i].strip()
             if not name and not number:
                 continue
+            if overseas:
+                country_as_given = fields[country_i].strip() or None
+                country = country_code(country_as_given) if country_as_given else None
+            else:
+                # CCOD holds UK companies only: the scope of the file says where they are incorporated.
+                country_as_given, country = None, "GB"
             parts = [p for p in (fields[a1].strip(), fields[a2].strip(), fields[a3].strip()) if p]
             proprietors.append(
                 TitleProprietor(
                     title_number=title_number,
                     position=position,
                     name=name or None,
-                    company_number=company_number(number, self.overseas),
+                    company_number=company_number(number, overseas) if number else None,
                     proprietorship_category=fields[category_i].strip() or None,
                     country_incorporated=country,
                     country_incorporated_as_given=country_as_given,
@@ -155,6 +172,7 @@ def _value(parse, text: str, column: str, problems: list[str]):
         return None
 
 
+@functools.lru_cache(maxsize=65536)
 def company_number(number: str, overseas: bool) -> str | None:
     """CCOD numbers zero-padded to Companies House's 8 characters.
 
@@ -201,6 +219,7 @@ def parse_price(text: str) -> int | None:
 
 
 _INDICATORS = {"Y": True, "N": False, "": None}
+_MISSING = object()
 
 
 def parse_indicator(text: str) -> bool | None:
