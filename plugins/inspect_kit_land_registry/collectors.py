@@ -77,8 +77,17 @@ class LandRegistryCollector(Collector):
         run.full_snapshot(Title, TitleProprietor)
         rows = source.rows()
         next(rows)
-        for line, fields in run.progress(rows, desc=source.label, unit=" rows"):
-            yield from self._records(layout, line, fields)
+        parse = layout.parse
+        for line, fields in run.progress(rows, desc=source.label, unit=" rows", mininterval=0.5):
+            try:
+                title, proprietors, problems = parse(fields, line)
+            except RowError as error:
+                yield Rejected(str(error), raw=_raw(fields), line=line)
+                continue
+            if problems:
+                yield _partly_rejected(problems, fields, line)
+            yield title
+            yield from proprietors
 
     def _records(self, layout: Layout, line: int, fields: list[str]) -> Iterator:
         try:
@@ -87,9 +96,7 @@ class LandRegistryCollector(Collector):
             yield Rejected(str(error), raw=_raw(fields), line=line)
             return
         if problems:
-            yield Rejected(
-                "; ".join(problems) + " (the row is kept without these values)", raw=_raw(fields), line=line
-            )
+            yield _partly_rejected(problems, fields, line)
         yield title
         yield from proprietors
 
@@ -113,9 +120,7 @@ class LandRegistryCollector(Collector):
                 yield Rejected(str(error), raw=_raw(fields), line=line)
                 continue
             if problems:
-                yield Rejected(
-                    "; ".join(problems) + " (the row is kept without these values)", raw=_raw(fields), line=line
-                )
+                yield _partly_rejected(problems, fields, line)
             if changed and (latest is None or changed > latest):
                 latest = changed
             if indicator == "D":
@@ -206,6 +211,11 @@ def _end_title(title_number: str, on: datetime.date | None, line: int) -> Iterat
     yield Ended(Title, {"title_number": title_number}, on=on, line=line)
     for position in PROPRIETOR_POSITIONS:
         yield Ended(TitleProprietor, {"title_number": title_number, "position": position}, on=on, line=line)
+
+
+def _partly_rejected(problems: list[str], fields: list[str], line: int) -> Rejected:
+    """A row stored without its unreadable values: listed in rejected_records all the same."""
+    return Rejected("; ".join(problems) + " (the row is kept without these values)", raw=_raw(fields), line=line)
 
 
 def _raw(fields: list[str]) -> str:

@@ -127,8 +127,12 @@ class Layout:
                 name_i, number_i, category_i, country_i, a1, a2, a3 = columns
             else:
                 name_i, number_i, category_i, a1, a2, a3 = columns
-            name = fields[name_i].strip()
-            number = fields[number_i].strip()
+            name = fields[name_i]
+            number = fields[number_i]
+            if not name and not number:
+                continue  # the usual case for positions 2 to 4
+            name = name.strip()
+            number = number.strip()
             if not name and not number:
                 continue
             if overseas:
