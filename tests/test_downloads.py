@@ -201,14 +201,14 @@ def test_retries_a_503_with_retry_after(httpserver, tmp_path):
 
 def test_hung_server_times_out(httpserver, tmp_path):
     def hang(request):
-        time.sleep(1.5)
+        time.sleep(3)
         return Response(PAYLOAD)
 
     httpserver.expect_request("/slow.zip").respond_with_handler(hang)
     started = time.monotonic()
     with pytest.raises(SourceError, match="slow.zip: timed out"):
         download(httpserver.url_for("/slow.zip"), tmp_path / "slow.zip", client=client(retries=0, timeout=0.3))
-    assert time.monotonic() - started < 1.4
+    assert time.monotonic() - started < 2.5  # gave up long before the server answered
 
 
 # -- HM Land Registry's API ---------------------------------------------------

@@ -388,3 +388,37 @@ def test_file_month():
     assert kind_from_name("CCOD_COU_2024_05.zip") == "change"
     assert kind_from_name("CCOD_FULL_2024_05.zip") == "full"
     assert kind_from_name("extract.csv") is None
+
+
+def test_change_file_oddities(registry, tmp_path):
+    """Added then deleted in the same month; a bad Change Indicator; a bad date in an A row."""
+    m = make_fixtures
+    rows_ = [
+        m.row("EX400001", "Short Stay House", "EX8 1ZZ", added="02-07-2024",
+              proprietors=[("BRIEF OWNER LIMITED", "42", m.LTD, "1 Road")], change=("A", "02-07-2024")),
+        m.row("EX400001", "Short Stay House", "EX8 1ZZ", added="02-07-2024",
+              proprietors=[("BRIEF OWNER LIMITED", "42", m.LTD, "1 Road")], change=("D", "20-07-2024")),
+        m.row("EX400002", "Odd House", "EX8 2ZZ", proprietors=[("ODD LIMITED", "43", m.LTD, "1 Road")],
+              change=("X", "03-07-2024")),
+        m.row("EX400003", "Late House", "EX8 3ZZ", added="32-07-2024",
+              proprietors=[("LATE LIMITED", "44", m.LTD, "1 Road")], change=("A", "04-07-2024")),
+    ]
+    monkey = tmp_path / "out"
+    monkey.mkdir()
+    m_here, m.HERE = m.HERE, monkey
+    try:
+        path = m.write("CCOD_COU_2024_07.csv", m.header(False, change=True), rows_)
+    finally:
+        m.HERE = m_here
+    report = collect(registry, "ccod", path)
+    brief = rows(registry, "SELECT name, valid_to FROM title_proprietors WHERE title_number = 'EX400001'")
+    assert brief == [{"name": "BRIEF OWNER LIMITED", "valid_to": "2024-07-20"}]
+    rejected = rows(registry, "SELECT line, error FROM rejected_records ORDER BY line")
+    assert rejected == [
+        {"line": 4, "error": "Change Indicator 'X' is not A or D"},
+        {"line": 5, "error": "Date Proprietor Added: '32-07-2024' is not a DD-MM-YYYY date "
+                             "(the row is kept without these values)"},
+    ]
+    assert report.rejected == 2
+    assert rows(registry, "SELECT date_proprietor_added, valid_to FROM titles WHERE title_number = 'EX400003'") == [
+        {"date_proprietor_added": None, "valid_to": None}]

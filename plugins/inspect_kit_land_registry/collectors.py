@@ -89,17 +89,6 @@ class LandRegistryCollector(Collector):
             yield title
             yield from proprietors
 
-    def _records(self, layout: Layout, line: int, fields: list[str]) -> Iterator:
-        try:
-            title, proprietors, problems = layout.parse(fields, line)
-        except RowError as error:
-            yield Rejected(str(error), raw=_raw(fields), line=line)
-            return
-        if problems:
-            yield _partly_rejected(problems, fields, line)
-        yield title
-        yield from proprietors
-
     # -- change-only files -------------------------------------------------
 
     def _apply_changes(self, run, source: LandRegistryFile, layout: Layout) -> Iterator:
@@ -139,13 +128,16 @@ class LandRegistryCollector(Collector):
                 continue  # rejected in the first pass
             if indicator != "A":
                 continue
-            for item in self._records(layout, line, fields):
-                if not isinstance(item, Rejected):  # reported in the first pass
-                    yield item
-            removed = deleted_on.get(fields[layout.title[0]].strip())
+            try:
+                title, proprietors, _ = layout.parse(fields, line)
+            except RowError:
+                continue  # rejected in the first pass, as were its unreadable values
+            yield title
+            yield from proprietors
+            removed = deleted_on.get(title.title_number)
             if removed and changed and removed > changed:
                 # Added, then deleted later in the same month.
-                yield from _end_title(fields[layout.title[0]].strip(), removed, line)
+                yield from _end_title(title.title_number, removed, line)
 
     # -- as-of dates -------------------------------------------------------
 
