@@ -115,16 +115,6 @@ def find_latest_link(html: str, page_url: str, pattern: str) -> tuple[str, str]:
     return newest[2], newest[3]
 
 
-def _why(error: requests.RequestException) -> str:
-    """``_reason`` of inspect_kit.http, telling a read timeout (retries used up) from a refused connection."""
-    from urllib3.exceptions import ReadTimeoutError
-
-    inner = error.args[0] if error.args else None
-    if isinstance(getattr(inner, "reason", None), ReadTimeoutError) or isinstance(inner, ReadTimeoutError):
-        return "timed out"
-    return _reason(error)
-
-
 def file_name_of(url: str) -> str:
     """The last path segment of a URL, decoded: the name a downloaded file is saved under."""
     return unquote(urlparse(url).path.rstrip("/").rsplit("/", 1)[-1])
@@ -152,7 +142,7 @@ def fetch_latest(
     try:
         response = client.session.get(page_url, timeout=client.timeout, headers={"Accept": "text/html,*/*"})
     except requests.RequestException as error:
-        raise SourceError(f"{page_url}: {_why(error)}") from None
+        raise SourceError(f"{page_url}: {_reason(error)}") from None
     if response.status_code >= 400:
         raise SourceError(f"{page_url}: HTTP {response.status_code}")
     url, name = find_latest_link(response.text, response.url or page_url, pattern)
@@ -191,7 +181,7 @@ def download(
         try:
             response = client.session.get(url, headers=request_headers, stream=True, timeout=client.timeout)
         except requests.RequestException as error:
-            raise SourceError(f"{label}: {_why(error)}") from None
+            raise SourceError(f"{label}: {_reason(error)}") from None
         with response:
             if response.status_code == 416 and have:
                 # Nothing left to send: the part may already be whole.
@@ -221,7 +211,7 @@ def download(
                 have = _write_body(response, part, mode, have, total, label, show_progress)
             except requests.RequestException as error:
                 # Keep what arrived; the next attempt asks for the rest.
-                last_problem = f"the connection broke off ({_why(error)})"
+                last_problem = f"the connection broke off ({_reason(error)})"
                 continue
         if total is None or have == total:
             os.replace(part, dest)
