@@ -188,6 +188,11 @@ class TableWriter:
             writer.upsert_sql = _upsert_sql(record_class, names)
         return writer
 
+    def __post_init__(self):
+        # The natural key of a converted row, as a tuple (full-snapshot bookkeeping).
+        key_getter = operator.itemgetter(*self.key_positions)
+        self.key_of = key_getter if len(self.key_positions) > 1 else (lambda row: (key_getter(row),))
+
     def convert(self, record: Record) -> tuple:
         values = self.getter(record)
         converted = None
@@ -661,7 +666,7 @@ class _Loader:
         self.report.changed += cursor.rowcount
         if record_class in self.run.snapshot_classes:
             seen = self._seen_table(record_class)
-            keys = [tuple(row[p] for p in writer.key_positions) for row in batch]
+            keys = map(writer.key_of, batch)
             marks = ", ".join("?" for _ in record_class.__key__)
             self.conn.executemany(f"INSERT OR IGNORE INTO {seen} VALUES ({marks})", keys)
         batch.clear()
@@ -672,7 +677,8 @@ class _Loader:
             name = f"temp.{_quote('seen_' + record_class.__table__)}"
             key = ", ".join(map(_quote, record_class.__key__))
             self.conn.execute(f"DROP TABLE IF EXISTS {name}")
-            self.conn.execute(f"CREATE TABLE {name} ({key}, PRIMARY KEY ({key}))")
+            # WITHOUT ROWID: the key is the table, one B-tree instead of a table and its index.
+            self.conn.execute(f"CREATE TABLE {name} ({key}, PRIMARY KEY ({key})) WITHOUT ROWID")
             self.seen_tables[record_class] = name
         return name
 
