@@ -115,6 +115,9 @@ _STREET_NAMES = set(_STREET_WORDS.values()) | {
     "street", "road", "lane", "way", "walk", "hill", "green", "row", "rise", "view", "vale", "mews",
     "parade", "crescent", "gardens", "avenue", "drive", "close", "place", "square", "grove", "terrace",
 }
+# Street words that name only roads, never a building or a place.
+_ROAD_WORDS = {"street", "road", "lane", "avenue", "drive", "way", "close", "crescent", "terrace", "place",
+               "square", "parade", "row", "highway"}
 _LAND_WORDS = re.compile(
     r"^\s*(land|part|parts|plot|plots|garage|garages|site|sites)\b|\b(adjoining|adjacent|lying to|on the \w+ side|at the rear|to the rear|being)\b",
     re.I,
@@ -150,41 +153,56 @@ def _numbers(tokens: list[str]) -> set[str]:
             low, high = int(match.group(1)), int(tokens[i + 2])
             if 0 < high - low <= 50:
                 numbers.update(str(n) for n in range(low, high + 1))
+        if i + 2 < len(tokens) and tokens[i + 1] == "and" and _NUMBER.match(tokens[i + 2]):
+            numbers.add(tokens[i + 2])  # "116 and 118 Cross Lane"
     return numbers
+
+
+_NOT_STREET = {"to", "and", "land", "adjoining", "part", "of"}
 
 
 def parse_address(text: str | None) -> Address:
     """Split a free-text address (CQC or Land Registry) into numbers, street and building name.
 
-    The address is read part by part (comma-separated): parts before the first
-    one with a house number or a street word are the building name, the first
-    part with a street word is the street, later parts (town, county) count only
-    as words. The postcode, in brackets at the end of Land Registry addresses,
-    is dropped: postcodes are compared on their own.
+    The address is read part by part (comma-separated). The street is the first
+    part with a house number (or the part after a bare number, "48, High Street").
+    With no number, it is the first part ending in a road word ("High Street"),
+    else the second of three or more parts (building, street, town). Parts
+    before the street are the building name, even when they sound like a street
+    ("Willowbrook Court", "Damson View" are homes, not roads). Later parts (town,
+    county) count only as words. The postcode, in brackets at the end of Land
+    Registry addresses, is dropped: postcodes are compared on their own.
     """
     raw = _POSTCODE_IN_TEXT.sub(" ", text or "")
     land = bool(_LAND_WORDS.search(raw))
     raw = re.sub(r"(\d+)\s*-\s*(\d+)", r"\1 to \2", raw)
-    numbers: set[str] = set()
+    parts = [tokens for tokens in (_words(part) for part in raw.split(",")) if tokens]
+    numbered = [i for i, tokens in enumerate(parts) if _numbers(tokens)]
+    if numbered:
+        first = numbered[0]
+        numbers = _numbers(parts[first])
+        street_at = first
+        if all(_NUMBER.match(t) or t in _NOT_STREET for t in parts[first]) and first + 1 < len(parts):
+            street_at = first + 1  # "48, High Street": the number stands alone
+    else:
+        # No number: a part ending in a road word ("High Street") beats one that may be a
+        # building or a place ("Bluebell Court", "Northwick Green").
+        numbers = set()
+        street_at = next((i for i, tokens in enumerate(parts) if tokens[-1] in _ROAD_WORDS), None)
+        if street_at is None and len(parts) >= 3:
+            street_at = 1  # "LILAC GARDENS, CANAL SIDE, CHALKBURY": building, street, town
+        if street_at is None:
+            street_at = next((i for i, tokens in enumerate(parts) if any(t in _STREET_NAMES for t in tokens)), None)
     street = ""
-    building: set[str] = set()
-    words: set[str] = set()
-    before_street = True
-    for part in raw.split(","):
-        tokens = _words(part)
-        if not tokens:
-            continue
-        words.update(tokens)
-        part_numbers = _numbers(tokens) if before_street else set()
-        numbers |= part_numbers
-        is_street = any(t in _STREET_NAMES for t in tokens)
-        if before_street and is_street:
-            street = " ".join(
-                t for t in tokens if not _NUMBER.match(t) and t not in ("to", "land", "adjoining", "part", "of")
-            )
-            before_street = False
-        elif before_street and not part_numbers:
-            building.update(t for t in tokens if t not in _GENERIC_WORDS and len(t) > 1 and not _LAND_WORDS.match(t))
+    if street_at is not None and street_at < len(parts):
+        street = " ".join(t for t in parts[street_at] if not _NUMBER.match(t) and t not in _NOT_STREET)
+    building = {
+        t
+        for tokens in parts[: numbered[0] if numbered else (street_at or 0)]
+        for t in tokens
+        if t not in _GENERIC_WORDS and len(t) > 1 and not _LAND_WORDS.match(t)
+    }
+    words = {t for tokens in parts for t in tokens}
     return Address(frozenset(numbers), street, frozenset(building), frozenset(words), land)
 
 

@@ -70,7 +70,7 @@ INFORMATIONAL_STATEMENTS = frozenset(
 )
 
 # Column order of entity and relationship rows given as tuples to OwnershipGraph.build.
-ENTITY_COLUMNS = ("id", "name", "entity_type", "jurisdiction", "status", "listed")
+ENTITY_COLUMNS = ("id", "name", "entity_type", "jurisdiction", "status", "listed", "company_type")
 RELATIONSHIP_COLUMNS = (
     "id", "subject_id", "interested_party_id", "interest_type", "share_min", "share_max",
     "start_date", "end_date", "unspecified_reason",
@@ -88,6 +88,10 @@ UNTRACEABLE_ENDS = (
     "cycle",
 )
 
+# A legal person's legal form that makes it a public body.
+_PUBLIC_FORM = re.compile(r"\b(statutory|public|government|crown|local authority|municipal)\b", re.I)
+# PSC exemptions (listed on a regulated market): not an unknown owner.
+EXEMPTION_PREFIXES = ("psc-exempt", "psc_exempt")
 _PUBLIC_NAME = re.compile(
     r"\b(council|borough|government|secretary of state|minister|ministry|crown|nhs|"
     r"health authority|department|parliament|local authority|county of|city of|state of|"
@@ -200,7 +204,9 @@ class OwnershipGraph:
         for e in entities:
             if not isinstance(e, tuple):
                 e = tuple(e.get(c) for c in ENTITY_COLUMNS)
-            entity_id, name, entity_type, jurisdiction, status, listed = e
+            entity_id, name, entity_type, jurisdiction, status, listed, legal_form = e
+            if entity_type == "legal_person" and legal_form and _PUBLIC_FORM.search(legal_form):
+                entity_type = "public_body"  # e.g. a "Statutory Body" named as a PSC
             store[entity_id] = (entity_type, jurisdiction, status, bool(listed), name, entity_id in reference_only)
         as_of_text = graph.as_of
         edges = graph.edges
@@ -225,8 +231,8 @@ class OwnershipGraph:
                 continue
             if party is None:
                 statement = statement or "owner not given"
-                if statement in INFORMATIONAL_STATEMENTS:
-                    continue
+                if statement in INFORMATIONAL_STATEMENTS or statement.startswith(EXEMPTION_PREFIXES):
+                    continue  # an exemption: the entity is listed, and ends its paths as such
                 low, high = _band(share_min, share_max)
                 edges.setdefault(subject, []).append(_Edge(None, low, high, (rel_id,), statement))
                 continue

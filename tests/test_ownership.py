@@ -238,7 +238,8 @@ def test_summary_equals_the_sum_over_paths(case):
         for key in got:
             assert got[key][2] == expected[key][2]
             for bound in (0, 1):
-                assert got[key][bound] <= expected[key][bound] + 1e-6
+                # each path is rounded to 6 places, so sums of several may differ by millionths
+                assert got[key][bound] <= expected[key][bound] + 1e-4
                 if uncapped:
                     assert got[key][bound] == pytest.approx(expected[key][bound], abs=1e-4)
         assert all(0 <= e.share_min <= e.share_max <= 100 for e in g.ends(subject))

@@ -373,3 +373,53 @@ def test_rebuild_is_stable(registry):
     first = rows(registry, "select * from ownership_paths order by subject_id, path_number")
     build(registry)
     assert rows(registry, "select * from ownership_paths order by subject_id, path_number") == first
+
+
+def _operator_ends(registry, number):
+    return [(p["end_kind"], p["traceable"]) for p in
+            rows(registry, "select * from ownership_paths where subject_id = ?", f"GB-COH-{number}")]
+
+
+def test_a_listed_company_with_a_psc_exemption_is_traceable(registry):
+    registry.collect(Records([
+        Provider(provider_id="1-100", name="Listed Care plc", company_number="00000051"),
+        company("00000051", "LISTED CARE PLC", listed=True),
+        Relationship(id="GB-COH-00000051/psc-exemption/1", subject_id="GB-COH-00000051",
+                     unspecified_reason="psc-exempt-as-shares-admitted-on-market"),
+    ]))
+    build(registry)
+    assert _operator_ends(registry, "00000051") == [("listed_company", 1)]
+
+
+def test_a_statutory_body_named_as_a_legal_person_is_a_public_body(registry):
+    registry.collect(Records([
+        Provider(provider_id="1-100", name="Municipal Care Ltd", company_number="00000052"),
+        company("00000052", "MUNICIPAL CARE LIMITED"),
+        Entity(id="GB-COH-00000052/psc/lp", name="THE EXAMPLE MUNICIPAL TRUST", entity_type="legal_person",
+               company_type="Statutory Body"),
+        holds("00000052", "GB-COH-00000052/psc/lp", 75, 100),
+    ]))
+    build(registry)
+    assert _operator_ends(registry, "00000052") == [("public_body", 1)]
+
+
+def test_a_foreign_corporate_owner_is_found_in_another_register_by_number(registry):
+    registry.collect(Records([
+        Provider(provider_id="1-100", name="Island Care Ltd", company_number="00000053"),
+        company("00000053", "ISLAND CARE LIMITED"),
+        Entity(id="GB-COH-00000053/psc/ky", name="ISLAND HOLDINGS LTD", entity_type="company",
+               jurisdiction="KY", company_number="0204417"),
+        holds("00000053", "GB-COH-00000053/psc/ky", 75, 100),
+    ]))
+    # The Cayman company's own register, as a BODS file describes it, names its owner.
+    registry.collect(Records([
+        Entity(id="bods/ky-1", name="Island Holdings Ltd", entity_type="company", jurisdiction="KY",
+               company_number="204417"),
+        Entity(id="bods/person-1", name="Ida Example", entity_type="person"),
+        Relationship(id="bods/rel-1", subject_id="bods/ky-1", interested_party_id="bods/person-1",
+                     interest_type="shareholding", share_min=100, share_max=100),
+    ], name="bods-fixture"))
+    build(registry)
+    (match,) = rows(registry, "select * from entity_matches where source_id = 'GB-COH-00000053/psc/ky'")
+    assert (match["entity_id"], match["method"]) == ("bods/ky-1", "registration_number+jurisdiction")
+    assert _operator_ends(registry, "00000053") == [("person", 1)]

@@ -38,6 +38,11 @@ def proprietor_key(name: str | None, country: str | None) -> str:
     return f"{company_fingerprint(name) or ''}|{country or ''}"
 
 
+def _plain_number(number: str) -> str:
+    """A foreign registration number as filers write it: no spaces, upper case, no leading zeros."""
+    return "".join(number.split()).upper().lstrip("0")
+
+
 def _is_foreign(code: str | None) -> bool:
     return bool(code) and code != "GB"
 
@@ -53,10 +58,14 @@ class EntityLinker(Resolver):
         known = {}
         overseas: dict[str, list[tuple]] = {}
         overseas_loose: dict[str, list[tuple]] = {}
+        foreign_numbers: dict[tuple[str, str], str] = {}
         for entity_id, name, entity_type, jurisdiction, number in db.execute(
             "SELECT id, name, entity_type, jurisdiction, company_number FROM entities WHERE valid_to IS NULL"
         ):
             known[entity_id] = entity_type
+            if number and _is_foreign(jurisdiction) and "/psc/" not in entity_id:
+                # A foreign company another register describes (e.g. a BODS file from its home register).
+                foreign_numbers[(jurisdiction, _plain_number(number))] = entity_id
             if entity_type == "overseas_entity" or (number or "").upper().startswith("OE"):
                 entry = (entity_id, name, jurisdiction)
                 fingerprint = company_fingerprint(name)
@@ -66,6 +75,7 @@ class EntityLinker(Resolver):
                 if loose:
                     overseas_loose.setdefault(loose, []).append(entry)
         self.known = known
+        self.foreign_numbers = foreign_numbers
         self.overseas, self.overseas_loose = overseas, overseas_loose
         yield from self._providers(db)
         yield from self._proprietors(db)
@@ -202,6 +212,12 @@ class EntityLinker(Resolver):
         ).fetchall()
         for entity_id, name, entity_type, jurisdiction, number in rows:
             if entity_type in NOT_CORPORATE:
+                continue
+            found = self.foreign_numbers.get((jurisdiction, _plain_number(number))) if number else None
+            if found and decisions.get((entity_id, found)) != "different":
+                yield EntityMatch(kind=CORPORATE_PSC, source_id=entity_id, entity_id=found, name=name,
+                                  method="registration_number+jurisdiction", confidence=1.0,
+                                  reason=f"registration number {number} in {jurisdiction}, as {found} records it")
                 continue
             if jurisdiction and _is_foreign(jurisdiction):
                 match = yield from self._overseas(CORPORATE_PSC, entity_id, name, jurisdiction, decisions)
