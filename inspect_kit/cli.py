@@ -209,8 +209,7 @@ def _collect_command(collector):
         click.Option(["--progress/--no-progress"], default=sys.stderr.isatty(), help="Show progress bars."),
         *_component_options(collector),
     ]
-    return click.Command(collector.name, callback=run, params=params, help=collector.description,
-                         short_help=collector.description.split(".")[0])
+    return click.Command(collector.name, callback=run, params=params, help=collector.description)
 
 
 cli.add_command(
@@ -365,8 +364,7 @@ def _export_command(exporter):
         click.Option(["-o", "--output"], required=True, help="File to write, or - for stdout."),
         *_component_options(exporter),
     ]
-    return click.Command(exporter.name, callback=run, params=params, help=exporter.description,
-                         short_help=exporter.description.split(".")[0])
+    return click.Command(exporter.name, callback=run, params=params, help=exporter.description)
 
 
 cli.add_command(
