@@ -34,6 +34,9 @@ RELATED = {
     ],
 }
 
+# Name columns that carry the link to their row's ownership graph.
+NAME_GRAPH_LINKS = {"care_homes": ("location_id", "home")}
+
 # Columns of query results (no table) that still name a home or an entity.
 QUERY_LINKS = {
     "location_id": ("care_homes", "location_id"),
@@ -100,11 +103,21 @@ def _list_cell(value, column, database, datasette):
 
 
 @hookimpl
-def render_cell(row, value, column, table, database, datasette):
+def render_cell(row, value, column, table, database, datasette, request=None):
     if not isinstance(value, str) or not value:
         return None
     if table is None and column in LIST_COLUMNS:
         return _list_cell(value, column, database, datasette)
+    on_row_page = request is not None and "pks" in (request.url_vars or {})
+    if column == "name" and table in NAME_GRAPH_LINKS and not on_row_page:
+        # Datasette draws the key column of a table page itself (no render_cell), so the
+        # graph link of a search result sits next to its name: one click from the search.
+        key_column, kind = NAME_GRAPH_LINKS[table]
+        key = _row_value(row, key_column)
+        if key:
+            return Markup('{} <a class="ik-graph-link" href="{}" title="Ownership graph">ownership&nbsp;graph</a>').format(
+                value, graph_url(datasette, kind, key)
+            )
     target = LINKS.get((table, column))
     if table == "risk_flags" and column == "subject_id":
         target = FLAG_SUBJECTS.get(_row_value(row, "subject_type"))
