@@ -53,6 +53,11 @@ DERIVED_SOURCE = ("inspect-kit resolvers, scorers and schedulers", None,
                   "Derived by inspect-kit from the public registers above.")
 
 HOW_TO = """
+<form action="/{database}/care_homes" method="get" class="ik-find-home">
+<p><label for="ik-find-home"><strong>Find a care home</strong> by name, town or postcode:</label>
+<input type="search" name="_search" id="ik-find-home" placeholder="e.g. Meadow View" size="30">
+<input type="submit" value="Search"></p>
+</form>
 <p>Find a care home by name with the search box on <a href="/{database}/care_homes"><strong>care homes</strong></a>,
 open it, and follow
 <em>ownership graph</em>: the operator, the land titles the home stands on, the landlords who own them,

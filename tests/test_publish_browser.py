@@ -151,3 +151,17 @@ def test_regulator_signs_in_to_see_the_schedule(site, page):
     assert response.status == 200
     assert "offshore landlord; secret visit" in page.content()
     shot(page, "regulator_schedule")
+
+
+def test_front_page_search_reaches_the_graph_in_two_clicks(site, page):
+    page.goto(site + "/")
+    page.fill("#ik-find-home", "Meadow")
+    page.press("#ik-find-home", "Enter")  # 1: the search
+    page.wait_for_load_state()
+    assert "Meadow View Care Home" in page.locator("table.rows-and-columns").inner_text()
+    page.locator("td.col-name a.ik-graph-link").first.click()  # 2: the graph
+    page.wait_for_load_state()
+    assert page.locator("svg.ownership-graph").is_visible()
+    assert "The landlord is registered in Jersey." in page.locator("#flags + div").inner_text()
+    assert "Alex Example" in page.locator("h2:has-text('Ownership paths') + table").inner_text()
+    shot(page, "front_page_search_graph")

@@ -130,11 +130,23 @@ class _Builder:
         elif self.readable("relationships"):
             self._from_relationships(entity_id, side)
 
-    def _relationship(self, relationship_id):
-        if not relationship_id:
-            return None
-        rows = _rows(self.conn, "select * from relationships where id = ?", [relationship_id])
-        return rows[0] if rows else None
+    def _step_label(self, step) -> str:
+        """The share on one step of a path.
+
+        The ownership resolver stores, per step, the list of relationships the step
+        follows (a shareholding and voting rights, say); older or hand-written paths
+        hold a single id. The first of them that states a share gives the label.
+        """
+        ids = [step] if isinstance(step, str) else [i for i in (step or []) if isinstance(i, str)]
+        if not ids or not self.readable("relationships"):
+            return ""
+        rows = _rows(
+            self.conn,
+            f"select share_min, share_max from relationships where id in ({', '.join('?' for _ in ids)}) "
+            "and (share_min is not null or share_max is not null) order by share_max desc limit 1",
+            ids,
+        )
+        return share_label(rows[0]["share_min"], rows[0]["share_max"]) if rows else ""
 
     def _from_paths(self, subject_id, paths, side):
         for path in paths:
@@ -143,8 +155,7 @@ class _Builder:
             for step, (lower, upper) in enumerate(zip(ids, ids[1:])):
                 self.entity_node(lower, side)
                 self.entity_node(upper, side)
-                relationship = self._relationship(relationship_ids[step] if step < len(relationship_ids) else None)
-                label = share_label(relationship["share_min"], relationship["share_max"]) if relationship else ""
+                label = self._step_label(relationship_ids[step] if step < len(relationship_ids) else None)
                 self.graph.link(f"entity:{upper}", f"entity:{lower}", label)
             last = self.entity_node(ids[-1], side)
             if not path.get("traceable"):
@@ -294,9 +305,11 @@ def home_graph(conn: sqlite3.Connection, location_id: str, row_url: RowUrl, hidd
                             f"proprietor:{title_number}:{proprietor['position']}",
                             "proprietor",
                             proprietor.get("name") or "unnamed proprietor",
-                            " · ".join(x for x in ("not matched to an entity", proprietor.get("country_incorporated")) if x),
+                            " · ".join(x for x in ("in no register", proprietor.get("country_incorporated")) if x),
                             row_url("title_proprietors", (title_number, proprietor["position"])),
                             1,
+                            # DESIGN.md: a proprietor found in no register cannot be traced.
+                            untraceable="matches no register entity",
                         )
                     )
                 graph.link(owner.id, title.id, "proprietor")
@@ -304,31 +317,99 @@ def home_graph(conn: sqlite3.Connection, location_id: str, row_url: RowUrl, hidd
     return graph
 
 
-def entity_graph(conn: sqlite3.Connection, entity_id: str, row_url: RowUrl, hidden=frozenset()) -> Graph | None:
-    """An entity, the homes and titles it operates or holds, and the chain above it."""
+MAX_HOLDINGS = 12  # titles or owned companies drawn one by one; more become one summary box
+
+
+def entity_graph(
+    conn: sqlite3.Connection, entity_id: str, row_url: RowUrl, hidden=frozenset(), table_url=None
+) -> Graph | None:
+    """An entity, the chain above it, and below it what it runs, holds and owns.
+
+    A big operator holds hundreds of titles: drawing each would make a graph
+    thousands of pixels wide, so past ``MAX_HOLDINGS`` they become one box that
+    links to the full list (``table_url(table, column, value)``).
+    """
     rows = _rows(conn, "select id, name from entities where id = ?", [entity_id])
     if not rows:
         return None
+    table_url = table_url or (lambda table, column, value: row_url(table, ()))
     graph = Graph(root=f"entity:{entity_id}", title=rows[0]["name"] or entity_id)
     builder = _Builder(conn, row_url, graph, hidden)
     builder.entity_node(entity_id, 0)
     builder.chain(entity_id, 0)
-    for provider in [] if "providers" in hidden else _rows(conn, "select provider_id, name from providers where entity_id = ?", [entity_id]):
-        node = graph.add(
-            Node(f"provider:{provider['provider_id']}", "provider", provider["name"] or provider["provider_id"],
-                 "operator (CQC provider)", row_url("providers", (provider["provider_id"],)))
+
+    if builder.readable("providers"):
+        for provider in _rows(
+            conn,
+            "select p.provider_id, p.name, "
+            + ("(select count(*) from care_homes h where h.provider_id = p.provider_id and h.valid_to is null)"
+               if builder.readable("care_homes") else "null")
+            + " as homes from providers p where p.entity_id = ? and p.valid_to is null",
+            [entity_id],
+        ):
+            homes = provider["homes"]
+            detail = f"operator of {homes} care home{'s' if homes != 1 else ''}" if homes is not None else "operator (CQC provider)"
+            node = graph.add(
+                Node(f"provider:{provider['provider_id']}", "provider", provider["name"] or provider["provider_id"],
+                     detail, row_url("providers", (provider["provider_id"],)))
+            )
+            graph.link(graph.root, node.id, "is")
+            if homes:
+                listing = graph.add(
+                    Node(f"homes:{provider['provider_id']}", "home", f"{homes} care home{'s' if homes != 1 else ''}",
+                         "list them, with a map", table_url("care_homes", "provider_id", provider["provider_id"]))
+                )
+                graph.link(node.id, listing.id, "runs")
+
+    if builder.readable("title_proprietors"):
+        homes_on = "null"
+        if builder.readable("care_home_titles") and builder.readable("care_homes"):
+            homes_on = ("(select group_concat(h.name, '; ') from care_home_titles cht join care_homes h "
+                        "using (location_id) where cht.title_number = tp.title_number)")
+        titles = _rows(
+            conn,
+            f"select distinct tp.title_number, {homes_on} as homes from title_proprietors tp "
+            "where tp.entity_id = ? and tp.valid_to is null order by tp.title_number limit ?",
+            [entity_id, MAX_HOLDINGS + 1],
         )
-        graph.link(graph.root, node.id, "is")
-    for title in [] if "title_proprietors" in hidden else _rows(
-        conn,
-        "select distinct title_number from title_proprietors where entity_id = ? and valid_to is null "
-        "order by title_number limit 50",
-        [entity_id],
-    ):
-        node = graph.add(
-            Node(f"title:{title['title_number']}", "title", f"Title {title['title_number']}", "held as proprietor",
-                 row_url("titles", (title["title_number"],)), 1)
+        if len(titles) > MAX_HOLDINGS:
+            count = conn.execute(
+                "select count(distinct title_number) from title_proprietors where entity_id = ? and valid_to is null",
+                [entity_id],
+            ).fetchone()[0]
+            node = graph.add(
+                Node(f"titles:{entity_id}", "title", f"{count} land titles held", "list them",
+                     table_url("title_proprietors", "entity_id", entity_id), 1)
+            )
+            graph.link(graph.root, node.id, "proprietor")
+        else:
+            for title in titles:
+                node = graph.add(
+                    Node(f"title:{title['title_number']}", "title", f"Title {title['title_number']}",
+                         f"site of {title['homes']}" if title["homes"] else "held as proprietor",
+                         row_url("titles", (title["title_number"],)), 1)
+                )
+                graph.link(graph.root, node.id, "proprietor")
+
+    if builder.readable("relationships"):
+        owned = _rows(
+            conn,
+            "select distinct r.subject_id, e.name from relationships r left join entities e on e.id = r.subject_id "
+            "where r.interested_party_id = ? and r.end_date is null and r.valid_to is null "
+            "and r.subject_id != ? order by e.name limit ?",
+            [entity_id, entity_id, MAX_HOLDINGS + 1],
         )
-        graph.link(graph.root, node.id, "proprietor")
+        if len(owned) > MAX_HOLDINGS:
+            node = graph.add(
+                Node(f"owns:{entity_id}", "entity", "More than {} companies".format(MAX_HOLDINGS), "that it owns or controls",
+                     table_url("relationships", "interested_party_id", entity_id))
+            )
+            graph.link(graph.root, node.id, "owns")
+        else:
+            for row in owned:
+                if f"entity:{row['subject_id']}" in graph.nodes:
+                    continue  # a cycle: already drawn above
+                node = builder.entity_node(row["subject_id"], 0)
+                graph.link(graph.root, node.id, "owns")
     builder.flags()
     return graph

@@ -73,3 +73,16 @@ SORT = {
     "risk_flags": None,
 }
 
+
+# Query columns that hold a list (group_concat): column -> separator. Long lists are
+# folded so that one landlord with 150 homes does not make a row a screen tall.
+LIST_COLUMNS = {
+    "home_names": ",",
+    "title_numbers": ",",
+    "location_ids": ",",
+    "landlords": ",",
+    "care_homes": "; ",
+}
+# List items that are keys of a row: each becomes a link.
+LIST_LINKS = {"title_numbers": "titles", "location_ids": "care_homes"}
+FOLD_AFTER = 5

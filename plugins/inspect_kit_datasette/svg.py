@@ -18,6 +18,8 @@ NODE_W, NODE_H = 210, 62
 GAP_X, GAP_Y = 26, 58
 MARGIN = 20
 MAX_CHARS = 30
+MAX_PER_ROW = 5  # boxes side by side before a layer wraps
+ROW_GAP = 16  # between the wrapped rows of one layer
 
 STYLE = {
     "home": ("#e6f4ea", "#2e7d32"),
@@ -60,14 +62,26 @@ def _layers(graph: Graph) -> dict[str, int]:
 
 
 def layout(graph: Graph) -> tuple[dict[str, tuple[float, float]], float, float]:
-    """Positions (top-left corners), width and height."""
+    """Positions (top-left corners), width and height.
+
+    A layer wider than ``MAX_PER_ROW`` boxes wraps onto several rows, so that a
+    landlord with a dozen titles still fits a laptop screen.
+    """
     layer = _layers(graph)
     by_layer: dict[int, list[Node]] = defaultdict(list)
     for node_id, node in graph.nodes.items():
         by_layer[layer[node_id]].append(node)
     top = max(by_layer) if by_layer else 0
-    widest = max((len(nodes) for nodes in by_layer.values()), default=1)
+    widest = min(max((len(nodes) for nodes in by_layer.values()), default=1), MAX_PER_ROW)
     width = MARGIN * 2 + widest * NODE_W + (widest - 1) * GAP_X
+    rows_of = {level: max(1, -(-len(by_layer.get(level, [])) // MAX_PER_ROW)) for level in range(top + 1)}
+    # y of each layer's first row, from the top (the highest layer) down
+    y_of: dict[int, float] = {}
+    y = MARGIN
+    for level in range(top, -1, -1):
+        y_of[level] = y
+        y += rows_of[level] * NODE_H + (rows_of[level] - 1) * ROW_GAP + GAP_Y
+    height = y - GAP_Y + MARGIN
     owned_of: dict[str, list[str]] = defaultdict(list)
     for edge in graph.edges:
         owned_of[edge.owner].append(edge.owned)
@@ -81,14 +95,15 @@ def layout(graph: Graph) -> tuple[dict[str, tuple[float, float]], float, float]:
             return (node.side, sum(below) / len(below) if below else 0.0, node.label)
 
         nodes.sort(key=order)
-        row_width = len(nodes) * NODE_W + (len(nodes) - 1) * GAP_X
-        left = (width - row_width) / 2
-        y = MARGIN + (top - level) * (NODE_H + GAP_Y)
-        for index, node in enumerate(nodes):
-            x = left + index * (NODE_W + GAP_X)
-            positions[node.id] = (x, y)
-            x_centre[node.id] = x + NODE_W / 2
-    height = MARGIN * 2 + (top + 1) * NODE_H + top * GAP_Y
+        for row_start in range(0, len(nodes), MAX_PER_ROW):
+            row = nodes[row_start : row_start + MAX_PER_ROW]
+            row_width = len(row) * NODE_W + (len(row) - 1) * GAP_X
+            left = (width - row_width) / 2
+            row_y = y_of[level] + (row_start // MAX_PER_ROW) * (NODE_H + ROW_GAP)
+            for index, node in enumerate(row):
+                x = left + index * (NODE_W + GAP_X)
+                positions[node.id] = (x, row_y)
+                x_centre[node.id] = x + NODE_W / 2
     return positions, width, height
 
 
@@ -99,6 +114,7 @@ def _short(text: str, limit: int = MAX_CHARS) -> str:
 
 def render_svg(graph: Graph) -> Markup:
     positions, width, height = layout(graph)
+    width += 80  # room for the curve of a cycle on the right
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="ownership-graph" role="img" '
         f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
@@ -114,16 +130,26 @@ def render_svg(graph: Graph) -> Markup:
         tx, ty = positions[edge.owned]
         x1, y1 = ox + NODE_W / 2, oy + NODE_H
         x2, y2 = tx + NODE_W / 2, ty
-        if y2 <= y1:  # a cycle or a sideways link: go from side to side
-            y1, y2 = oy + NODE_H / 2, ty + NODE_H / 2
-            x1, x2 = (ox + NODE_W, tx) if ox < tx else (ox, tx + NODE_W)
-        out.append(
-            f'<line class="edge" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-            f'stroke="#888" stroke-width="1.4" marker-end="url(#arrow)"/>'
-        )
+        if y2 <= y1:  # a cycle (the owner drawn below what it owns): a curve on the right
+            x1, y1 = ox + NODE_W, oy + NODE_H / 2
+            x2, y2 = tx + NODE_W, ty + NODE_H / 2
+            bulge = max(x1, x2) + 60
+            out.append(
+                f'<path class="edge edge-cycle" d="M {x1:.1f} {y1:.1f} C {bulge:.1f} {y1:.1f}, {bulge:.1f} {y2:.1f}, '
+                f'{x2:.1f} {y2:.1f}" fill="none" stroke="#c62828" stroke-width="1.4" stroke-dasharray="4 3" '
+                f'marker-end="url(#arrow)"/>'
+            )
+            label_x, label_y = bulge - 10, (y1 + y2) / 2
+        else:
+            out.append(
+                f'<line class="edge" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                f'stroke="#888" stroke-width="1.4" marker-end="url(#arrow)"/>'
+            )
+            # near the arrow head, below any row the edge passes behind
+            label_x, label_y = x1 + (x2 - x1) * 0.75 + 4, y2 - 8
         if edge.label:
             out.append(
-                f'<text class="edge-label" x="{(x1 + x2) / 2 + 4:.1f}" y="{(y1 + y2) / 2:.1f}" '
+                f'<text class="edge-label" x="{label_x:.1f}" y="{label_y:.1f}" '
                 f'fill="#444" font-size="11">{escape(edge.label)}</text>'
             )
     for node_id, node in graph.nodes.items():

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from .. import access
 from ..graph import entity_graph, home_graph
-from ..links import FLAG_SUBJECTS, GRAPH_LINKS, LABEL_COLUMNS, LINKS
+from ..links import FLAG_SUBJECTS, FOLD_AFTER, GRAPH_LINKS, LABEL_COLUMNS, LINKS, LIST_COLUMNS, LIST_LINKS
 from ..renderers import can_render_atom, can_render_bods, render_atom, render_bods
 from ..svg import render_svg
 
@@ -34,11 +34,17 @@ RELATED = {
     ],
 }
 
+# Name columns that carry the link to their row's ownership graph.
+NAME_GRAPH_LINKS = {"care_homes": ("location_id", "home")}
+
 # Columns of query results (no table) that still name a home or an entity.
 QUERY_LINKS = {
     "location_id": ("care_homes", "location_id"),
     "entity_id": ("entities", "id"),
     "owner_id": ("entities", "id"),
+    "landlord_id": ("entities", "id"),
+    "group_id": ("entities", "id"),
+    "title_number": ("titles", "title_number"),
 }
 
 
@@ -78,10 +84,40 @@ def row_url_factory(datasette, database: str):
 # --- cells ------------------------------------------------------------------------
 
 
+def _list_cell(value, column, database, datasette):
+    """A query's list column: key items linked, long lists folded behind their first few."""
+    items = [item.strip() for item in value.split(LIST_COLUMNS[column]) if item.strip()]
+    target = LIST_LINKS.get(column)
+    if target:
+        shown = [Markup('<a href="{}">{}</a>').format(datasette.urls.row(database, target, tilde_encode(i)), i)
+                 for i in items]
+    else:
+        shown = [escape(i) for i in items]
+    text = Markup(", ").join(shown)
+    if len(items) <= FOLD_AFTER:
+        return text if target else None
+    first = Markup(", ").join(shown[:3])
+    return Markup('<details class="ik-list"><summary>{}, … ({} in all)</summary>{}</details>').format(
+        first, len(items), text
+    )
+
+
 @hookimpl
-def render_cell(row, value, column, table, database, datasette):
+def render_cell(row, value, column, table, database, datasette, request=None):
     if not isinstance(value, str) or not value:
         return None
+    if table is None and column in LIST_COLUMNS:
+        return _list_cell(value, column, database, datasette)
+    on_row_page = request is not None and "pks" in (request.url_vars or {})
+    if column == "name" and table in NAME_GRAPH_LINKS and not on_row_page:
+        # Datasette draws the key column of a table page itself (no render_cell), so the
+        # graph link of a search result sits next to its name: one click from the search.
+        key_column, kind = NAME_GRAPH_LINKS[table]
+        key = _row_value(row, key_column)
+        if key:
+            return Markup('{} <a class="ik-graph-link" href="{}" title="Ownership graph">ownership&nbsp;graph</a>').format(
+                value, graph_url(datasette, kind, key)
+            )
     target = LINKS.get((table, column))
     if table == "risk_flags" and column == "subject_id":
         target = FLAG_SUBJECTS.get(_row_value(row, "subject_type"))
@@ -95,6 +131,7 @@ def render_cell(row, value, column, table, database, datasette):
 
     async def linked():
         html = escape(value)
+        found = None
         if target is not None:
             target_table, key_column = target
             label_column = LABEL_COLUMNS.get(target_table)
@@ -112,7 +149,7 @@ def render_cell(row, value, column, table, database, datasette):
                 html = Markup('<a href="{}">{}</a>').format(href, value)
                 if label_column and found[1] and found[1] != value:
                     html += Markup(' <span class="ik-label">{}</span>').format(found[1])
-        if graph_kind:
+        if graph_kind and (found is not None or (table, column) in GRAPH_LINKS):
             html += Markup(' <a class="ik-graph-link" href="{}" title="Ownership graph">ownership&nbsp;graph</a>').format(
                 graph_url(datasette, graph_kind, value)
             )
@@ -168,13 +205,24 @@ async def ownership_page(request, datasette):
 
     def build(conn):
         row_url = row_url_factory(datasette, database)
-        return (home_graph if kind == "home" else entity_graph)(conn, key, row_url, hidden)
+        if kind == "home":
+            return home_graph(conn, key, row_url, hidden)
+
+        def table_url(table, column, value):
+            return f"{datasette.urls.table(database, table)}?{column}={quote(str(value), safe='')}"
+
+        return entity_graph(conn, key, row_url, hidden, table_url=table_url)
 
     graph = await datasette.get_database(database).execute_fn(build)
     if graph is None:
         raise NotFound(f"No {'care home' if kind == 'home' else 'entity'} {key} in the registry")
     for flag in graph.flags:
         flag["evidence_pretty"] = _pretty_json(flag.get("evidence"))
+    for path in graph.paths:  # names and links for the table under the graph
+        for end in ("subject", "end"):
+            node = graph.nodes.get(f"entity:{path.get(end + '_id')}")
+            path[end + "_label"] = node.label if node else None
+            path[end + "_href"] = node.href if node else None
     if request.args.get("_format") == "json" or request.path.endswith(".json"):
         return Response.json(
             {
