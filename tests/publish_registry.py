@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 import inspect_kit as ik
+from inspect_kit.plugins import get_resolvers
 from inspect_kit.registry import Registry
 
 HOME = "1-900000001"
@@ -112,15 +113,6 @@ def _derived():
         ik.Update(ik.TitleProprietor, {"title_number": "TT100001", "position": 1}, {"entity_id": LANDLORD}),
         ik.CareHomeTitle(location_id=HOME, title_number="TT100001", method="postcode+address", confidence=0.95),
         ik.CareHomeTitle(location_id=HOME, title_number="TT100002", method="postcode+address", confidence=0.8),
-        ik.OwnershipPath(subject_id=OPERATOR, path_number=1, depth=2, path=json.dumps([OPERATOR, GROUP, PERSON]),
-                         relationship_ids=json.dumps([f"{OPERATOR}/psc/p1#shareholding",
-                                                      f"{GROUP}/psc/fictional1#shareholding"]),
-                         end_id=PERSON, end_kind="person", traceable=True, reason="a named person",
-                         share_min=37.5, share_max=75),
-        ik.OwnershipPath(subject_id=LANDLORD, path_number=1, depth=1, path=json.dumps([LANDLORD, TOPCO]),
-                         relationship_ids=json.dumps([f"{LANDLORD}/bo/1#shareholding", f"{TOPCO}#unknown"]),
-                         end_id=None, end_kind="unknown_owner", traceable=False,
-                         reason="the register declares no beneficial owner identified"),
         ik.RiskFlag(subject_type="care_home", subject_id=HOME, flag="offshore_landlord", severity="high",
                     score=0.9, scorer="fixture-resolver", explanation="The landlord is registered in Jersey.",
                     evidence=json.dumps({"path": [LANDLORD, TOPCO], "rule": "<b>jurisdiction</b> not GB"})),
@@ -141,6 +133,9 @@ def build_registry(path) -> str:
         registry.collect(_Snapshot("ccod", "2026-02-01", _second_snapshot()))
         with registry.transaction():
             registry.store_results(_Derived("fixture-resolver", []), _derived())
+            # Ownership paths as the real resolver stores them, so pages read the real shape.
+            chains = get_resolvers()["ownership-chains"]
+            registry.store_results(chains, chains.resolve(ik.BuildContext(registry)))
     finally:
         registry.close()
     return str(path)

@@ -180,7 +180,7 @@ async def test_home_graph_shows_both_sides_and_flags(ds):
             f"entity:{OPERATOR}", f"entity:{GROUP}", f"entity:{PERSON}", f"entity:{LANDLORD}",
             f"entity:{TOPCO}", "proprietor:TT100002:1"} <= set(nodes)
     unknown = [n for n in nodes.values() if n["kind"] == "unknown"]
-    assert len(unknown) == 1 and "no beneficial owner" in unknown[0]["untraceable"]
+    assert len(unknown) == 1 and "no-beneficial-owner-identified" in unknown[0]["untraceable"]
     edges = {(e["owner"], e["owned"]) for e in data["edges"]}
     assert (f"entity:{GROUP}", f"entity:{OPERATOR}") in edges
     assert (f"entity:{LANDLORD}", "title:TT100001") in edges

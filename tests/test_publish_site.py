@@ -1,8 +1,7 @@
 """What a newcomer trips over on the published site, through Datasette's own client.
 
-The fixture registry of ``publish_registry`` plus what the demo showed: paths
-stored the way the ownership resolver stores them (a list of relationship ids
-per step), a landlord holding many titles, a cycle, query columns holding long
+The fixture registry of ``publish_registry`` (its paths stored by the real
+ownership resolver) plus what the demo showed: a landlord holding many titles, a cycle, query columns holding long
 lists, and entity ids in query results that are in no register.
 """
 
@@ -21,20 +20,6 @@ from test_publish import REGULATOR, TOKEN, get, hrefs, run_async
 
 CYCLE_A = "GB-COH-09100001"
 CYCLE_B = "GB-COH-09100002"
-
-
-def nest_relationship_ids(path: str) -> None:
-    """Rewrite ownership_paths.relationship_ids as the resolver writes them: [[id, ...], ...]."""
-    conn = sqlite3.connect(path)
-    with conn:
-        for subject, number, ids in conn.execute(
-            "select subject_id, path_number, relationship_ids from ownership_paths"
-        ).fetchall():
-            conn.execute(
-                "update ownership_paths set relationship_ids = ? where subject_id = ? and path_number = ?",
-                [json.dumps([[i] for i in json.loads(ids)]), subject, number],
-            )
-    conn.close()
 
 
 def add_landlord_titles(path: str, count: int, entity_id: str = LANDLORD) -> None:
@@ -80,8 +65,7 @@ def add_cycle(path: str) -> None:
 
 @pytest.fixture
 def site_path(tmp_path):
-    path = build_registry(tmp_path / "registry.db")
-    nest_relationship_ids(path)
+    path = build_registry(tmp_path / "registry.db")  # paths stored by the real resolver
     add_cycle(path)
     return path
 
