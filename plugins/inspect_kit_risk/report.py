@@ -24,7 +24,7 @@ with homes as (
     and coalesce(status, 'Registered') != 'Deregistered'
 ),
 held as (
-  select h.location_id, h.name as home_name, cht.title_number, tp.entity_id,
+  select h.location_id, h.name as home_name, cht.title_number, tp.position, tp.entity_id,
          coalesce(tp.entity_id, 'unlinked:' || coalesce(tp.company_number, upper(tp.name))) as landlord_key,
          tp.name as proprietor_name, tp.company_number, tp.country_incorporated
   from homes h
@@ -42,6 +42,7 @@ select
     where location_id in (select location_id from held l2 where l2.landlord_key = l.landlord_key)) as beds,
   group_concat(distinct l.home_name) as home_names,
   group_concat(distinct l.title_number) as title_numbers,
+  group_concat(distinct l.location_id) as location_ids,
   max(l.entity_id = (select entity_id from providers where provider_id = :provider_id and valid_to is null))
     as is_operator,
   case
@@ -51,7 +52,11 @@ select
     else 'not traced'
   end as traceable,
   case
-    when max(l.entity_id) is null then 'not_linked: the proprietor matches no register entity'
+    when max(l.entity_id) is null then 'not_linked: ' || coalesce(
+      (select group_concat(distinct m.reason) from entity_matches m
+        where m.source_id in (select l2.title_number || ':' || l2.position from held l2
+                              where l2.landlord_key = l.landlord_key)),
+      'the proprietor matches no register entity')
     else (select group_concat(distinct coalesce(p.end_kind, '?') || ': ' || coalesce(p.reason, ''))
           from ownership_paths p where p.subject_id = l.landlord_key and p.traceable = 0)
   end as why_untraceable,
@@ -67,7 +72,7 @@ group by l.landlord_key
 union all
 select * from (
   select null, '(no title matched)', null, null, null, count(*) as n, sum(coalesce(beds, 0)),
-         group_concat(name), null, null, 'n/a',
+         group_concat(name), null, group_concat(location_id), null, 'n/a',
          'no land title linked to the home: not untraceable (e.g. owned by an individual or charity, not in CCOD/OCOD)',
          null, null
   from homes h where not exists (select 1 from care_home_titles c where c.location_id = h.location_id)
@@ -87,18 +92,29 @@ def landlords_report(conn, provider_id: str) -> list[dict]:
 
 
 def summary(rows: list[dict], provider: dict | None, provider_id: str) -> str:
-    landlords = [r for r in rows if r["landlord_id"]]
+    """One paragraph, counting each home once however many titles it stands on.
+
+    The operator's own titles (typically the leases it holds from its landlords)
+    are not counted as landlords: the union's question is who owns the buildings.
+    """
+
+    def homes_of(selected):
+        return set().union(*(set((r["location_ids"] or "").split(",")) - {""} for r in selected))
+
+    landlords = [r for r in rows if r["landlord_id"] and not r["is_operator"]]
     untraced = [r for r in landlords if r["traceable"] == "no"]
+    own = homes_of(r for r in rows if r["landlord_id"] and r["is_operator"])
     unmatched = next((r["homes"] for r in rows if not r["landlord_id"]), 0)
-    matched_homes = sum(r["homes"] for r in landlords)
     places = Counter()
-    for r in landlords:
-        places[r["jurisdiction"] or "unknown"] += r["homes"]
+    for place in {r["jurisdiction"] or "unknown" for r in landlords}:
+        places[place] = len(homes_of(r for r in landlords if (r["jurisdiction"] or "unknown") == place))
     return (
         f"{(provider or {}).get('name') or provider_id} ({provider_id}): "
-        f"{plural(len(landlords), 'landlord')} own {plural(matched_homes, 'home')}; "
-        f"{plural(len(untraced), 'landlord')}, owning {plural(sum(r['homes'] for r in untraced), 'home')}, "
-        f"cannot be traced; {plural(unmatched, 'home')} with no title matched. Homes by landlord jurisdiction: "
+        f"{plural(len(homes_of(landlords)), 'home')} stand on land owned by "
+        f"{plural(len(landlords), 'landlord')} other than the operator; "
+        f"{plural(len(untraced), 'landlord')}, owning land under {plural(len(homes_of(untraced)), 'home')}, "
+        f"cannot be traced. The operator itself holds titles (its own or its leases) at {plural(len(own), 'home')}; "
+        f"{plural(unmatched, 'home')} with no title matched. Homes by landlord jurisdiction: "
         + ", ".join(f"{k} {v}" for k, v in places.most_common())
     )
 
