@@ -423,24 +423,26 @@ async def test_bods_for_entities(ds):
     assert response.headers["content-type"].startswith("application/json")
     statements = response.json()
     by_record = {s["recordId"]: s for s in statements}
-    for statement in statements:
-        assert re.fullmatch(r"[0-9a-f]{64}", statement["statementId"])
+    for statement in statements:  # the exporter's statements: schema-valid BODS 0.4
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", statement["statementId"])
         assert statement["publicationDetails"]["bodsVersion"] == "0.4"
     assert by_record[PERSON]["recordType"] == "person"
     assert by_record[PERSON]["recordDetails"]["birthDate"] == "1970-01"
-    assert by_record[LANDLORD]["recordDetails"]["jurisdiction"] == {"code": "JE"}
+    assert by_record[LANDLORD]["recordDetails"]["jurisdiction"] == {"code": "JE", "name": "Jersey"}
     assert by_record[LANDLORD]["recordDetails"]["name"] == LANDLORD_NAME
-    assert by_record[OPERATOR]["recordDetails"]["identifiers"] == [{"id": "09000001", "scheme": "GB-COH"}]
+    assert by_record[OPERATOR]["recordDetails"]["identifiers"] == [
+        {"id": "09000001", "scheme": "GB-COH", "schemeName": "Companies House"}
+    ]
     relationships = [s for s in statements if s["recordType"] == "relationship"]
     assert len(relationships) == 4
     for rel in relationships:
         details = rel["recordDetails"]
         assert details["subject"] in by_record
         assert isinstance(details["interestedParty"], dict) or details["interestedParty"] in by_record
-    unknown = by_record[f"{TOPCO}#unknown"]["recordDetails"]
+    unknown = by_record[f"{TOPCO}#relationship"]["recordDetails"]
     assert unknown["interestedParty"]["reason"] == "subjectUnableToConfirmOrIdentifyBeneficialOwner"
     assert "interests" not in unknown
-    share = by_record[f"{OPERATOR}/psc/p1#shareholding"]["recordDetails"]["interests"][0]["share"]
+    share = by_record[f"{OPERATOR}/psc/p1#relationship"]["recordDetails"]["interests"][0]["share"]
     assert share == {"minimum": 75, "maximum": 100}
     # Stable ids: the same rows give the same statements.
     again = (await get(ds, f"/{DB}/entities.bods")).json()

@@ -41,15 +41,11 @@ _BODS_COLUMNS = (
 
 
 def _country_name(code: str) -> str:
-    try:  # optional: a readable name when pycountry is installed
-        import pycountry
+    """BODS jurisdictions carry a name as well as the code: "JE" -> "Jersey"."""
+    import pycountry
 
-        country = pycountry.countries.get(alpha_2=code[:2])
-        if country is not None:
-            return country.name
-    except ImportError:
-        pass
-    return code
+    country = pycountry.countries.get(alpha_2=code[:2])
+    return country.name if country is not None else code
 
 
 def _loads(text):
@@ -60,8 +56,10 @@ class BodsExport:
     """Build the statements for one registry."""
 
     def __init__(self, registry, *, publisher: str = "inspect-kit", publication_date: str | None = None,
-                 validate: bool = True):
+                 validate: bool = True, only: set[str] | None = None):
+        """``only``: publish just these entities and the relationships among them (a page of rows)."""
         self.conn = registry.conn
+        self.only = only
         self.has_bods_table = bool(
             self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bods_statements'").fetchone()
         )
@@ -98,7 +96,13 @@ class BodsExport:
             join = "LEFT JOIN bods_statements b ON b.id = t.id AND b.valid_to IS NULL"
         else:
             extra = join = ""
-        cursor = self.conn.execute(f"SELECT t.*{extra} FROM {table} t {join} WHERE t.valid_to IS NULL {order}")
+        where, params = "t.valid_to IS NULL", []
+        if self.only is not None:
+            chosen = "(SELECT value FROM json_each(?))"
+            where += (f" AND t.id IN {chosen}" if table == "entities" else
+                      f" AND t.subject_id IN {chosen} AND (t.interested_party_id IS NULL OR t.interested_party_id IN {chosen})")
+            params = [json.dumps(sorted(self.only))] * (1 if table == "entities" else 2)
+        cursor = self.conn.execute(f"SELECT t.*{extra} FROM {table} t {join} WHERE {where} {order}", params)
         names = [d[0] for d in cursor.description]
         for values in cursor:
             row = dict(zip(names, values))
