@@ -1,0 +1,150 @@
+"""Large loads take faster paths (indexes built after the load, no snapshot bookkeeping on a
+first load): the registry they leave must be exactly the one the row-by-row path leaves.
+
+``BATCH_SIZE`` is made small here so that a few hundred rows take the large-load paths.
+"""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from helpers import ListCollector, data_dump, table_rows
+
+from inspect_kit import Ended, PluginError, Title, TitleProprietor
+from inspect_kit import registry as registry_module
+from inspect_kit.registry import Registry
+
+
+def titles(numbers, *, tenure="Freehold", postcode="ZZ1 1ZZ"):
+    for n in numbers:
+        yield Title(title_number=f"EX{n:05d}", tenure=tenure, postcode=postcode, price_paid=n, line=n)
+        yield TitleProprietor(title_number=f"EX{n:05d}", position=1, name=f"PROPCO {n} LIMITED",
+                              company_number=f"{n:08d}", line=n)
+
+
+def months():
+    """A year of a land registry in runs: first load, same again, changes, titles gone, another source."""
+    snapshot = [Title, TitleProprietor]
+    return [
+        ListCollector(titles(range(300)), name="ccod", snapshot=snapshot, as_of="2024-01-01"),
+        ListCollector(titles(range(300)), name="ccod", snapshot=snapshot, as_of="2024-02-01"),
+        # A tenth changed, the last fifty gone, forty new.
+        ListCollector([*titles(range(0, 30), tenure="Leasehold"), *titles(range(30, 250)),
+                       *titles(range(400, 440))], name="ccod", snapshot=snapshot, as_of="2024-03-01"),
+        # Another source says something of its own titles and some of ccod's.
+        ListCollector([*titles(range(1000, 1400)), *titles(range(0, 10), postcode="ZZ9 9ZZ")],
+                      name="ocod", snapshot=snapshot, as_of="2024-03-01"),
+        # Most of ccod's titles come back, some gone ones again; one ended on its own.
+        ListCollector([*titles(range(0, 280)), Ended(Title, {"title_number": "EX00005"}, on="2024-04-15")],
+                      name="ccod", snapshot=snapshot, as_of="2024-04-01"),
+        # An empty snapshot ends everything the source still says.
+        ListCollector([], name="ocod", snapshot=snapshot, as_of="2024-05-01"),
+    ]
+
+
+def history(path, batch_size, monkeypatch):
+    monkeypatch.setattr(registry_module, "BATCH_SIZE", batch_size)
+    registry = Registry(path)
+    reports = [registry.collect(collector) for collector in months()]
+    dump = data_dump(registry)
+    indexes = registry.conn.execute(
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetchall()
+    registry.close()
+    for table in dump.values():
+        for row in table:
+            row.pop("run_id", None), row.pop("ended_run_id", None)
+    return [(r.records, r.changed, r.ended, r.rejected) for r in reports], dump, indexes
+
+
+def test_large_loads_leave_the_registry_the_row_by_row_path_leaves(tmp_path, monkeypatch):
+    row_by_row = history(tmp_path / "slow.db", 100_000, monkeypatch)
+    bulk = history(tmp_path / "fast.db", 50, monkeypatch)
+    assert bulk[0] == row_by_row[0]
+    assert bulk[1] == row_by_row[1]
+    assert bulk[2] == row_by_row[2]  # every index is back, as it was
+    reports = bulk[0]
+    assert reports[1][1:3] == (0, 0)  # the same file twice touches nothing
+    assert reports[2][2] == 100  # fifty titles and their proprietors ended
+
+
+def test_same_large_import_twice_touches_no_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(registry_module, "BATCH_SIZE", 50)
+    registry = Registry(tmp_path / "r.db")
+    collector = months()[0]
+    registry.collect(collector)
+    before = data_dump(registry)
+    report = registry.collect(ListCollector(titles(range(300)), name="ccod", snapshot=[Title, TitleProprietor],
+                                            as_of="2024-02-01"))
+    assert (report.changed, report.ended) == (0, 0)
+    # Same run_id, valid_from and values everywhere, and no history: no row was touched.
+    assert data_dump(registry) == before
+    assert table_rows(registry, "titles_history") == []
+
+
+def test_a_large_run_that_fails_leaves_tables_and_indexes_as_they_were(tmp_path, monkeypatch):
+    monkeypatch.setattr(registry_module, "BATCH_SIZE", 50)
+    registry = Registry(tmp_path / "r.db")
+    schema = registry.conn.execute("SELECT * FROM sqlite_master ORDER BY name").fetchall()
+    with pytest.raises(RuntimeError):
+        registry.collect(ListCollector([*titles(range(500)), RuntimeError("disk gone")], name="ccod"))
+    assert registry.conn.execute("SELECT * FROM sqlite_master ORDER BY name").fetchall() == schema
+    assert table_rows(registry, "titles") == []
+    plan = registry.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM title_proprietors WHERE company_number = '1'").fetchall()
+    assert "idx_title_proprietors_company_number" in str(plan)
+
+
+def test_a_large_run_killed_halfway_leaves_tables_and_indexes_as_they_were(tmp_path):
+    db = tmp_path / "registry.db"
+    script = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from helpers import ListCollector
+        from inspect_kit import Title
+        from inspect_kit.registry import Registry
+
+        class Killer(ListCollector):
+            def collect(self, run):
+                for n in range(30_000):
+                    yield Title(title_number=f"EX{{n}}", postcode="ZZ1 1ZZ")
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        registry = Registry({str(db)!r})
+        print(registry.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0], flush=True)
+        registry.collect(Killer([], name="ccod"))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT count(*) FROM titles").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == int(result.stdout.split()[0])
+    assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'idx_titles_postcode'").fetchone()
+
+
+def test_snapshot_declared_after_the_first_records_is_a_plugin_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(registry_module, "BATCH_SIZE", 10)
+
+    class Late(ListCollector):
+        def collect(self, run):
+            yield from titles(range(20))
+            run.full_snapshot(Title)
+
+    registry = Registry(tmp_path / "r.db")
+    with pytest.raises(PluginError, match="before"):
+        registry.collect(Late([], name="ccod"))
+
+
+def test_provenance_is_quoted_into_the_sql(tmp_path):
+    registry = Registry(tmp_path / "r.db")
+    collector = ListCollector(titles(range(3)), name="o'brien's list", as_of="2024-01-01")
+    report = registry.collect(collector)
+    rows = table_rows(registry, "titles")
+    assert {(r["source"], r["run_id"], r["valid_from"]) for r in rows} == {
+        ("o'brien's list", report.run_id, "2024-01-01")}
