@@ -595,6 +595,22 @@ class OwnershipGraph:
             frontier = following
         return seen
 
+    def above(self, entity_ids: Iterable[str]) -> set[str]:
+        """Every entity above any of these (themselves included), in one walk."""
+        seen = set(entity_ids)
+        frontier = list(seen)
+        edges = self.edges
+        while frontier:
+            following = []
+            for node in frontier:
+                for edge in edges.get(node, ()):
+                    parent = edge.parent
+                    if parent is not None and parent not in seen:
+                        seen.add(parent)
+                        following.append(parent)
+            frontier = following
+        return seen
+
     def paths(self, entity_id: str, *, limit: int = 1000) -> Iterator[Path]:
         """Every path above an entity, depth first; at most ``limit`` of them."""
         self.analyse()
