@@ -23,6 +23,8 @@ its direct owners' results: linear in the size of the graph outside cycles.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -146,13 +148,21 @@ class End:
     paths: int
 
 
-@dataclass
 class _Edge:
-    parent: str | None
-    low: float  # fraction 0..1
-    high: float
-    relationship_ids: tuple[str, ...]
-    statement: str | None = None
+    """One step from a subject up to an owner (``parent``; None for a declared-unknown owner)."""
+
+    __slots__ = ("parent", "low", "high", "relationship_ids", "statement", "rank")
+
+    def __init__(self, parent, low, high, relationship_ids, statement=None, rank=2):
+        self.parent = parent
+        self.low = low  # fraction 0..1
+        self.high = high
+        self.relationship_ids = relationship_ids
+        self.statement = statement
+        self.rank = rank  # _SHARE_RANK of the interest the share came from
+
+    def __repr__(self) -> str:
+        return f"_Edge({self.parent!r}, {self.low}, {self.high}, {self.relationship_ids!r}, {self.statement!r})"
 
 
 @dataclass
@@ -169,6 +179,7 @@ class OwnershipGraph:
     lapsed: dict[str, str] = field(default_factory=dict)  # subject -> latest end date of relationships no longer current
     _summary: dict[str, dict] | None = None
     _cycle_reaches_owner: dict[str, bool] = field(default_factory=dict)
+    _leaf_keys: dict[str, tuple] = field(default_factory=dict)  # path end -> its summary key
 
     # -- building ---------------------------------------------------------
 
@@ -196,66 +207,110 @@ class OwnershipGraph:
           register record of their own; a path that ends there cannot be traced.
         - ``follow``: the interest types that make an owner.
         """
+        with _collector_paused():
+            return cls._build(
+                entities, relationships, as_of=as_of, aliases=aliases, reference_only=reference_only, follow=follow
+            )
+
+    @classmethod
+    def _build(cls, entities, relationships, *, as_of, aliases, reference_only, follow) -> "OwnershipGraph":
         graph = cls(as_of=str(as_of) if as_of else None)
         aliases = aliases or {}
         reference_only = set(reference_only)
         follow = frozenset(follow)
-        store = graph.entities
-        for e in entities:
-            if not isinstance(e, tuple):
-                e = tuple(e.get(c) for c in ENTITY_COLUMNS)
-            entity_id, name, entity_type, jurisdiction, status, listed, legal_form = e
-            if entity_type == "legal_person" and legal_form and _PUBLIC_FORM.search(legal_form):
-                entity_type = "public_body"  # e.g. a "Statutory Body" named as a PSC
-            store[entity_id] = (entity_type, jurisdiction, status, bool(listed), name, entity_id in reference_only)
+        public_form = _PUBLIC_FORM.search
+        # One comprehension over the rows: this loop runs once per entity of the country.
+        graph.entities.update(
+            {
+                entity_id: (
+                    "public_body"  # e.g. a "Statutory Body" named as a PSC
+                    if entity_type == "legal_person" and legal_form and public_form(legal_form)
+                    else entity_type,
+                    jurisdiction, status, bool(listed), name, entity_id in reference_only,
+                )
+                for entity_id, name, entity_type, jurisdiction, status, listed, legal_form
+                in _as_tuples(entities, ENTITY_COLUMNS)
+            }
+        )
         as_of_text = graph.as_of
         edges = graph.edges
         lapsed = graph.lapsed
-        # Per (subject, owner): the edge and the rank of the interest its share came from.
-        by_pair: dict[tuple[str, str], list] = {}
-        for r in relationships:
-            if not isinstance(r, tuple):
-                r = tuple(r.get(c) for c in RELATIONSHIP_COLUMNS)
-            rel_id, subject, party, interest, share_min, share_max, start, end, statement = r
+        bands: dict = {}  # (share_min, share_max) -> fraction interval; registers use a handful of bands
+        wide: dict[str, dict] = {}  # subject with many owners -> {owner: edge}, so merging stays linear
+        for rel_id, subject, party, interest, share_min, share_max, start, end, statement in _as_tuples(
+            relationships, RELATIONSHIP_COLUMNS
+        ):
             if interest not in follow:
                 continue
-            subject = aliases.get(subject, subject)
-            if as_of_text is not None:
-                if start and str(start) > as_of_text:
-                    continue
-                if end and str(end) <= as_of_text:
+            if aliases:
+                subject = aliases.get(subject, subject)
+            if start or end:
+                if as_of_text is not None:
+                    if start and str(start) > as_of_text:
+                        continue
+                    if end and str(end) <= as_of_text:
+                        lapsed[subject] = max(str(end), lapsed.get(subject, ""))
+                        continue
+                elif end:
                     lapsed[subject] = max(str(end), lapsed.get(subject, ""))
                     continue
-            elif end:
-                lapsed[subject] = max(str(end), lapsed.get(subject, ""))
-                continue
             if party is None:
                 statement = statement or "owner not given"
                 if statement in INFORMATIONAL_STATEMENTS or statement.startswith(EXEMPTION_PREFIXES):
                     continue  # an exemption: the entity is listed, and ends its paths as such
-                low, high = _band(share_min, share_max)
-                edges.setdefault(subject, []).append(_Edge(None, low, high, (rel_id,), statement))
+                band = bands.get((share_min, share_max))
+                if band is None:
+                    band = bands[(share_min, share_max)] = _band(share_min, share_max)
+                edge = _Edge(None, band[0], band[1], (rel_id,), statement)
+                owners = edges.get(subject)
+                if owners is None:
+                    edges[subject] = [edge]
+                else:
+                    owners.append(edge)
                 continue
-            party = aliases.get(party, party)
+            if aliases:
+                party = aliases.get(party, party)
             rank = _SHARE_RANK.get(interest, 2)
-            low, high = _band(share_min, share_max) if rank < 2 else (0.0, 1.0)
-            known = by_pair.get((subject, party))
-            if known is None:
-                edge = _Edge(party, low, high, (rel_id,))
-                by_pair[(subject, party)] = [edge, rank]
-                edges.setdefault(subject, []).append(edge)
+            if rank < 2:
+                band = bands.get((share_min, share_max))
+                if band is None:
+                    band = bands[(share_min, share_max)] = _band(share_min, share_max)
+                low, high = band
+            else:
+                low, high = 0.0, 1.0  # control alone: an unknown share
+            owners = edges.get(subject)
+            if owners is None:
+                edges[subject] = [_Edge(party, low, high, (rel_id,), None, rank)]
+                continue
+            # Find the edge to the same owner, if any: a short scan, or an index for the few
+            # subjects with very many owners.
+            edge = None
+            if len(owners) < 32:
+                for known in owners:
+                    if known.parent == party:
+                        edge = known
+                        break
+            else:
+                index = wide.get(subject)
+                if index is None:
+                    index = wide[subject] = {e.parent: e for e in owners if e.parent is not None}
+                edge = index.get(party)
+            if edge is None:
+                edge = _Edge(party, low, high, (rel_id,), None, rank)
+                owners.append(edge)
+                if subject in wide:
+                    wide[subject][party] = edge
                 continue
             # Several relationships between the same two entities: shareholdings give
             # the share; failing those, voting rights stand in; control alone (board
             # appointment, influence) holds an unknown share, 0 to 100%. Several
             # holdings of one kind (directly and as trustee) hold at least the largest
             # lower bound and at most their sum.
-            edge, known_rank = known
             edge.relationship_ids = tuple(sorted(edge.relationship_ids + (rel_id,)))
-            if rank < known_rank:
+            if rank < edge.rank:
                 edge.low, edge.high = low, high
-                known[1] = rank
-            elif rank == known_rank and rank < 2:
+                edge.rank = rank
+            elif rank == edge.rank and rank < 2:
                 edge.low, edge.high = max(edge.low, low), min(1.0, edge.high + high)
         return graph
 
@@ -339,37 +394,124 @@ class OwnershipGraph:
     # -- the analysis ------------------------------------------------------
 
     def analyse(self, progress=None) -> "OwnershipGraph":
-        """Summarise every entity's path ends, owners first. Idempotent."""
+        """Summarise every entity's path ends, owners first. Idempotent.
+
+        One depth-first pass (Tarjan's strongly connected components, without
+        recursion) that summarises each entity as soon as its owners are done, from
+        their summaries. Entities with no current owners are path ends: they need no
+        summary of their own. ``progress`` is called with the number of entities
+        summarised at each step.
+        """
         if self._summary is not None:
             return self
-        self._summary = {}
-        nodes = set(self.entities) | set(self.edges)
-        for edges in self.edges.values():
-            nodes.update(e.parent for e in edges if e.parent is not None)
-        for component in _strongly_connected(nodes, self.edges):
-            if progress:
-                progress(len(component))
-            if len(component) == 1 and not any(e.parent == component[0] for e in self.edges.get(component[0], ())):
-                node = component[0]
-                self._summary[node] = self._summarise_acyclic(node)
-            else:
-                self._summarise_cycle(component)
+        with _collector_paused():
+            self._analyse(progress)
         return self
 
-    def _summarise_acyclic(self, node: str) -> dict:
-        edges = self.edges.get(node)
-        if not edges:
-            kind, _, _ = self.classify(node)
-            return {(kind, node, None): [1.0, 1.0, 0, 1]}
+    def _analyse(self, progress) -> None:
+        summary: dict[str, dict] = {}
+        self._summary = summary
+        edges = self.edges
+        index: dict[str, int] = {}  # order of discovery
+        low: dict[str, int] = {}  # least index reachable while on the stack
+        stack: list[str] = []  # discovered, component not yet finished
+        counter = 0
+        for root in edges:
+            if root in index:
+                continue
+            index[root] = low[root] = counter
+            counter += 1
+            stack.append(root)
+            work = [(root, iter(edges[root]))]
+            while work:
+                node, owners = work[-1]
+                for edge in owners:
+                    parent = edge.parent
+                    if parent is None or parent not in edges:
+                        continue  # an end: no component to find above it
+                    found = index.get(parent)
+                    if found is None:
+                        index[parent] = low[parent] = counter
+                        counter += 1
+                        stack.append(parent)
+                        work.append((parent, iter(edges[parent])))
+                        break
+                    # Discovered and not summarised: on the stack, in the current component.
+                    if found < low[node] and parent not in summary:
+                        low[node] = found
+                else:
+                    work.pop()
+                    node_low = low[node]
+                    if work:
+                        caller = work[-1][0]
+                        if node_low < low[caller]:
+                            low[caller] = node_low
+                    if node_low != index[node]:
+                        continue
+                    member = stack.pop()
+                    if member == node:
+                        result = self._summarise_acyclic(node, edges[node])
+                        if result is None:  # it owns itself
+                            self._summarise_cycle([node])
+                        else:
+                            summary[node] = result
+                        if progress:
+                            progress(1)
+                        continue
+                    component = [member]
+                    while member != node:
+                        member = stack.pop()
+                        component.append(member)
+                    self._summarise_cycle(component)
+                    if progress:
+                        progress(len(component))
+
+    def _leaf_key(self, node: str) -> tuple:
+        """The summary key of a path end at an entity with no current owners."""
+        key = self._leaf_keys.get(node)
+        if key is None:
+            entity = self.entities.get(node)
+            kind = "person" if entity is not None and entity[0] == "person" else self.classify(node)[0]
+            key = self._leaf_keys[node] = (kind, node, None)
+        return key
+
+    def _summarise_acyclic(self, node: str, edges: list[_Edge]) -> dict | None:
+        """A node's ends from its owners' summaries; None when it owns itself.
+
+        Shares are at most 1 everywhere, so a product needs no cap; sums do.
+        """
         summary = self._summary
+        if len(edges) == 1:  # most entities: one owner, whose ends are this one's, scaled
+            edge = edges[0]
+            parent = edge.parent
+            if parent is None:
+                return {("unknown_owner", None, edge.statement): [edge.low, edge.high, 1, 1]}
+            above = summary.get(parent)
+            if above is None:
+                if parent == node:
+                    return None
+                return {self._leaf_key(parent): [edge.low, edge.high, 1, 1]}
+            low, high = edge.low, edge.high
+            return {key: [lo * low, hi * high, depth + 1, count] for key, (lo, hi, depth, count) in above.items()}
         result: dict = {}
         for edge in edges:
-            if edge.parent is None:
-                _add(result, ("unknown_owner", None, edge.statement), edge.low, edge.high, 1, 1)
-                continue
+            parent = edge.parent
             low, high = edge.low, edge.high
-            for key, (lo, hi, depth, count) in summary[edge.parent].items():
-                _add(result, key, lo * low, hi * high, depth + 1, count)
+            if parent is None:
+                _add(result, ("unknown_owner", None, edge.statement), low, high, 1, 1)
+                continue
+            above = summary.get(parent)
+            if above is None:
+                if parent == node:
+                    return None
+                _add(result, self._leaf_key(parent), low, high, 1, 1)
+                continue
+            for key, (lo, hi, depth, count) in above.items():
+                entry = result.get(key)
+                if entry is None:
+                    result[key] = [lo * low, hi * high, depth + 1, count]
+                else:
+                    _merge(entry, lo * low, hi * high, depth + 1, count)
         return result
 
     def _summarise_cycle(self, component: list[str], max_steps: int = 100_000) -> None:
@@ -395,9 +537,11 @@ class OwnershipGraph:
                         _add(result, ("cycle", parent, None), lo, hi, depth + 1, 1)
                     elif parent in members:
                         stack.append((parent, lo, hi, depth + 1, on_path | {parent}))
-                    else:
+                    elif parent in summary:
                         for key, (plo, phi, pdepth, count) in summary[parent].items():
                             _add(result, key, lo * plo, hi * phi, depth + 1 + pdepth, count)
+                    else:
+                        _add(result, self._leaf_key(parent), lo, hi, depth + 1, 1)
             results[start] = result
         reaches = any(
             key[0] in TRACEABLE_ENDS for result in results.values() for key in result
@@ -451,6 +595,22 @@ class OwnershipGraph:
             frontier = following
         return seen
 
+    def above(self, entity_ids: Iterable[str]) -> set[str]:
+        """Every entity above any of these (themselves included), in one walk."""
+        seen = set(entity_ids)
+        frontier = list(seen)
+        edges = self.edges
+        while frontier:
+            following = []
+            for node in frontier:
+                for edge in edges.get(node, ()):
+                    parent = edge.parent
+                    if parent is not None and parent not in seen:
+                        seen.add(parent)
+                        following.append(parent)
+            frontier = following
+        return seen
+
     def paths(self, entity_id: str, *, limit: int = 1000) -> Iterator[Path]:
         """Every path above an entity, depth first; at most ``limit`` of them."""
         self.analyse()
@@ -488,11 +648,40 @@ def _add(result: dict, key, low: float, high: float, depth: int, count: int) -> 
     if entry is None:
         result[key] = [min(low, 1.0), min(high, 1.0), depth, count]
     else:
-        entry[0] = min(entry[0] + low, 1.0)
-        entry[1] = min(entry[1] + high, 1.0)
-        if depth < entry[2]:
-            entry[2] = depth
-        entry[3] += count
+        _merge(entry, low, high, depth, count)
+
+
+def _merge(entry: list, low: float, high: float, depth: int, count: int) -> None:
+    """Another path to an end already reached: shares add up to at most 100%."""
+    low += entry[0]
+    entry[0] = low if low < 1.0 else 1.0
+    high += entry[1]
+    entry[1] = high if high < 1.0 else 1.0
+    if depth < entry[2]:
+        entry[2] = depth
+    entry[3] += count
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector while building millions of small objects.
+
+    They form no reference cycles, yet each collection would walk all of them:
+    without this, building and analysing a national graph takes twice as long.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _as_tuples(rows: Iterable, columns: tuple[str, ...]) -> Iterable[tuple]:
+    """Rows as tuples in ``columns`` order: database rows pass through, mappings are read by name."""
+    for row in rows:
+        yield row if isinstance(row, tuple) else tuple(row.get(c) for c in columns)
 
 
 def _pct(fraction: float) -> float:
@@ -505,59 +694,3 @@ def _band(share_min, share_max) -> tuple[float, float]:
     high = float(share_max) / 100 if share_max is not None else 1.0
     low, high = max(0.0, min(low, 1.0)), max(0.0, min(high, 1.0))
     return (low, high) if low <= high else (high, low)
-
-
-def _strongly_connected(nodes: Iterable[str], edges: dict[str, list[_Edge]]) -> Iterator[list[str]]:
-    """Tarjan's algorithm without recursion; yields each component after every one it points to.
-
-    Edges point from an entity to its owners, so owners come out first.
-    """
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    counter = 0
-    empty: list = []
-    for root in nodes:
-        if root in index:
-            continue
-        work = [(root, 0)]
-        while work:
-            node, position = work[-1]
-            if position == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            node_edges = edges.get(node, empty)
-            advanced = False
-            while position < len(node_edges):
-                parent = node_edges[position].parent
-                position += 1
-                if parent is None:
-                    continue
-                if parent not in index:
-                    work[-1] = (node, position)
-                    work.append((parent, 0))
-                    advanced = True
-                    break
-                if parent in on_stack and index[parent] < low[node]:
-                    low[node] = index[parent]
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                caller = work[-1][0]
-                if low[node] < low[caller]:
-                    low[caller] = low[node]
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                yield component
-
-

@@ -247,3 +247,44 @@ def test_summary_equals_the_sum_over_paths(case):
         assert {o.owner_id for o in g.ultimate_owners(subject)} == {
             p.end_id for p in paths if p.end_kind in TRACEABLE_ENDS
         }
+
+
+def test_many_owners_of_one_company_each_count_once():
+    # Past a few dozen owners the build indexes them: the merging must not change.
+    owners = [person(f"P{i}") for i in range(40)]
+    rels = [owns("S", f"P{i}", 25, 50) for i in range(40)]
+    rels += [owns("S", f"P{i}", 50, 75, interest="votingRights") for i in range(40)]
+    rels += [owns("S", "P7", 25, 50, id="again")]  # a second holding of shares by one owner
+    g = graph([company("S")] + owners, rels)
+    (edges,) = g.edges.values()
+    assert len(edges) == 40 and all(len(e.relationship_ids) == 2 for e in edges if e.parent != "P7")
+    shares = {o.owner_id: (o.share_min, o.share_max, o.paths) for o in g.ultimate_owners("S")}
+    assert len(shares) == 40
+    assert shares["P1"] == (25, 50, 1)  # the shares, not the votes
+    assert shares["P7"] == (25, 100, 1)  # at least the larger holding, at most both
+
+
+def test_building_and_analysing_leave_the_garbage_collector_as_they_found_it():
+    import gc
+
+    rels = [owns("S", "A"), owns("A", "P")]
+    entities = [company("S"), company("A"), person("P")]
+    assert gc.isenabled()
+    graph(entities, rels).analyse()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        graph(entities, rels).analyse()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+@settings(max_examples=100, deadline=None)
+@given(graphs, st.lists(st.integers(0, 8), max_size=4))
+def test_above_many_is_the_union_of_each_ones_ancestors(case, starts):
+    n, edges = case
+    rels = [owns(f"N{s}", f"N{o}" if o >= 0 else None) for s, o, _ in edges]
+    g = graph([company(f"N{i}") for i in range(n)], rels)
+    ids = [f"N{i}" for i in starts]
+    assert g.above(ids) == set().union(*(g.ancestors(i) for i in ids))

@@ -58,10 +58,7 @@ class OwnershipChains(Resolver):
         registry = context.registry
         graph = load_graph(registry, as_of=context.today.isoformat())
         graph.analyse()
-        starts = self.subjects(registry.conn, settings["landlords"])
-        subjects: set[str] = set()
-        for start in starts:
-            subjects.update(graph.ancestors(start))
+        subjects = graph.above(self.subjects(registry.conn, settings["landlords"]))
         for subject in context.progress(sorted(subjects), desc="ownership chains"):
             for number, path in enumerate(graph.paths(subject, limit=settings["max_paths"]), start=1):
                 yield OwnershipPath(
