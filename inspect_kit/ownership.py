@@ -169,15 +169,17 @@ class _Edge:
 class OwnershipGraph:
     """Entities and the current relationships between them, as of one date.
 
-    Build it with :meth:`build`; then :meth:`analyse` once, and ask
-    :meth:`ends`, :meth:`ultimate_owners` and :meth:`paths` for any entity.
+    Build it with :meth:`build`, and ask :meth:`ends`, :meth:`ultimate_owners`
+    and :meth:`paths` for any entity: each summarises what it needs (the entity
+    and everything above it) once. :meth:`analyse` summarises every entity.
     """
 
     as_of: str | None = None
     entities: dict[str, tuple] = field(default_factory=dict)  # id -> (type, jurisdiction, status, listed, name, reference_only)
     edges: dict[str, list[_Edge]] = field(default_factory=dict)  # subject -> its owners
     lapsed: dict[str, str] = field(default_factory=dict)  # subject -> latest end date of relationships no longer current
-    _summary: dict[str, dict] | None = None
+    _summary: dict[str, dict] = field(default_factory=dict)  # entity with owners -> its path ends
+    _analysed: bool = False  # every entity summarised
     _cycle_reaches_owner: dict[str, bool] = field(default_factory=dict)
     _leaf_keys: dict[str, tuple] = field(default_factory=dict)  # path end -> its summary key
 
@@ -396,28 +398,31 @@ class OwnershipGraph:
     def analyse(self, progress=None) -> "OwnershipGraph":
         """Summarise every entity's path ends, owners first. Idempotent.
 
+        ``progress`` is called with the number of entities summarised at each step.
+        """
+        if not self._analysed:
+            with _collector_paused():
+                self._summarise(self.edges, progress)
+            self._analysed = True
+        return self
+
+    def _summarise(self, roots: Iterable[str], progress=None) -> None:
+        """Summarise these entities and everything above them that is not summarised yet.
+
         One depth-first pass (Tarjan's strongly connected components, without
         recursion) that summarises each entity as soon as its owners are done, from
         their summaries. Entities with no current owners are path ends: they need no
-        summary of their own. ``progress`` is called with the number of entities
-        summarised at each step.
+        summary of their own. A component is summarised whole, so what is left to do
+        is always closed upwards, and the pass can be repeated for more roots.
         """
-        if self._summary is not None:
-            return self
-        with _collector_paused():
-            self._analyse(progress)
-        return self
-
-    def _analyse(self, progress) -> None:
-        summary: dict[str, dict] = {}
-        self._summary = summary
+        summary = self._summary
         edges = self.edges
         index: dict[str, int] = {}  # order of discovery
         low: dict[str, int] = {}  # least index reachable while on the stack
         stack: list[str] = []  # discovered, component not yet finished
         counter = 0
-        for root in edges:
-            if root in index:
+        for root in roots:
+            if root in index or root in summary or root not in edges:
                 continue
             index[root] = low[root] = counter
             counter += 1
@@ -427,8 +432,8 @@ class OwnershipGraph:
                 node, owners = work[-1]
                 for edge in owners:
                     parent = edge.parent
-                    if parent is None or parent not in edges:
-                        continue  # an end: no component to find above it
+                    if parent is None or parent in summary or parent not in edges:
+                        continue  # an end, or done: no component to find above it
                     found = index.get(parent)
                     if found is None:
                         index[parent] = low[parent] = counter
@@ -437,7 +442,7 @@ class OwnershipGraph:
                         work.append((parent, iter(edges[parent])))
                         break
                     # Discovered and not summarised: on the stack, in the current component.
-                    if found < low[node] and parent not in summary:
+                    if found < low[node]:
                         low[node] = found
                 else:
                     work.pop()
@@ -554,8 +559,10 @@ class OwnershipGraph:
 
     def ends(self, entity_id: str) -> list[End]:
         """Every way the paths above an entity end, with shares and counts."""
-        self.analyse()
         summary = self._summary.get(entity_id)
+        if summary is None and entity_id in self.edges:
+            self._summarise((entity_id,))
+            summary = self._summary[entity_id]
         if summary is None:
             kind, traceable, reason = self.classify(entity_id)
             return [End(kind, entity_id, None, traceable, reason, 100.0, 100.0, 0, 1)]
@@ -613,7 +620,7 @@ class OwnershipGraph:
 
     def paths(self, entity_id: str, *, limit: int = 1000) -> Iterator[Path]:
         """Every path above an entity, depth first; at most ``limit`` of them."""
-        self.analyse()
+        self._summarise((entity_id,))  # a cycle's end says whether the cycle reaches an owner
         produced = 0
         stack = [((entity_id,), (), 1.0, 1.0)]
         while stack and produced < limit:

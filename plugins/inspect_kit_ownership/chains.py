@@ -57,7 +57,7 @@ class OwnershipChains(Resolver):
         settings = context.settings(self)
         registry = context.registry
         graph = load_graph(registry, as_of=context.today.isoformat())
-        graph.analyse()
+        # No graph.analyse(): asking for a subject's paths summarises what is above it, only.
         subjects = graph.above(self.subjects(registry.conn, settings["landlords"]))
         for subject in context.progress(sorted(subjects), desc="ownership chains"):
             for number, path in enumerate(graph.paths(subject, limit=settings["max_paths"]), start=1):
