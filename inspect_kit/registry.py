@@ -6,6 +6,11 @@ large ``executemany`` batches; a row that did not change is not touched, so
 running the same import twice changes nothing. A changed row's old version moves
 to ``<table>_history`` (by trigger) and a row missing from a full snapshot is
 ended with ``valid_to``, never deleted.
+
+Large loads take faster paths that leave the same registry: a run that writes
+a large share of a table builds its secondary indexes after the load (in the
+same transaction), and a full snapshot keeps the keys it delivered only when
+the source has current rows that may need ending (see ``_Loader``).
 """
 
 from __future__ import annotations
