@@ -91,43 +91,40 @@ class OpcoPropcoScorer(Scorer):
             )
 
 
-def _title_history(conn, title_numbers: set[str]) -> dict[str, list[dict]]:
-    """Every version of every proprietor of these titles, current and earlier, oldest first."""
+def _versions(conn, table: str, columns: str, title_numbers: set[str]) -> dict[str, list[dict]]:
+    """Every version of these titles' rows in ``table``: current rows and ``<table>_history``."""
     found: dict[str, list[dict]] = defaultdict(list)
     numbers = sorted(title_numbers)
     for start in range(0, len(numbers), 500):
         chunk = numbers[start:start + 500]
         marks = ", ".join("?" for _ in chunk)
-        for table in ("title_proprietors", "title_proprietors_history"):
+        for source_table in (table, table + "_history"):
             for r in reading.rows(
-                conn,
-                f"SELECT title_number, position, entity_id, name, company_number, run_id, source, "
-                f"valid_from, valid_to FROM {table} WHERE title_number IN ({marks})",
-                chunk,
+                conn, f"SELECT {columns} FROM {source_table} WHERE title_number IN ({marks})", chunk
             ):
-                r["table"] = table
+                r["table"] = source_table
                 found[r["title_number"]].append(r)
+    return found
+
+
+def _title_history(conn, title_numbers: set[str]) -> dict[str, list[dict]]:
+    """Every version of every proprietor of these titles, current and earlier, oldest first."""
+    found = _versions(
+        conn, "title_proprietors",
+        "title_number, position, entity_id, name, company_number, run_id, source, valid_from, valid_to",
+        title_numbers,
+    )
     for versions in found.values():
         versions.sort(key=lambda r: (r["valid_from"] or "", r["table"] == "title_proprietors"))
     return found
 
 
 def _titles(conn, title_numbers: set[str]) -> dict[str, list[dict]]:
-    found: dict[str, list[dict]] = defaultdict(list)
-    numbers = sorted(title_numbers)
-    for start in range(0, len(numbers), 500):
-        chunk = numbers[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        for table in ("titles", "titles_history"):
-            for r in reading.rows(
-                conn,
-                f"SELECT title_number, date_proprietor_added, price_paid, run_id, source, valid_from, valid_to "
-                f"FROM {table} WHERE title_number IN ({marks})",
-                chunk,
-            ):
-                r["table"] = table
-                found[r["title_number"]].append(r)
-    return found
+    return _versions(
+        conn, "titles",
+        "title_number, date_proprietor_added, price_paid, run_id, source, valid_from, valid_to",
+        title_numbers,
+    )
 
 
 def _who(row: dict) -> str:
