@@ -16,6 +16,7 @@ the source has current rows that may need ending (see ``_Loader``).
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import operator
 import sqlite3
@@ -573,7 +574,9 @@ class Registry:
     def store_results(self, component: Component, items: Iterable[Any], producer: str | None = None) -> int:
         """Replace a resolver's, scorer's or scheduler's previous results with new ones.
 
-        Call inside a transaction. Returns the number of rows stored.
+        Call inside a transaction. Rows and ``Update``s are written in batches as
+        the items come, and every batch is written before this returns. Returns
+        the number of rows stored and updated.
         """
         producer = producer or component.name
         for record_class in self.derived_classes():
@@ -583,54 +586,44 @@ class Registry:
                     f"WHERE {_quote(record_class.__producer__)} = ?",
                     (producer,),
                 )
-        pending: dict[type[Record], list[tuple]] = {}
+        pending: dict[str, list[tuple]] = {}  # SQL -> rows or update parameters waiting for it
         stored = 0
         version = getattr(component, "version", None)
         for item in items:
             if isinstance(item, Update):
-                self._apply_update(item)
-                stored += 1
-                continue
-            if not isinstance(item, Record) or not item.__derived__:
-                raise PluginError(
-                    f"{component.kind} {component.name!r} yielded {item!r}: "
-                    "expected a derived record (e.g. RiskFlag) or an Update"
-                )
-            record_class = type(item)
-            if record_class.__producer__:
-                setattr(item, record_class.__producer__, producer)
-            if hasattr(item, "scorer_version") and version and not item.scorer_version:
-                item.scorer_version = version
-            if hasattr(item, "evidence") and isinstance(item.evidence, (dict, list)):
-                item.evidence = json.dumps(item.evidence, sort_keys=True, default=str)
-            writer = self.writer(record_class)
-            try:
-                row = writer.convert(item)
-            except ValueError as error:
-                raise PluginError(f"{component.kind} {component.name!r}: {error}") from None
-            batch = pending.setdefault(record_class, [])
+                sql = _update_sql(item.record_class, tuple(item.values))
+                row = (*item.values.values(), *(item.key[k] for k in item.record_class.__key__))
+            else:
+                if not isinstance(item, Record) or not item.__derived__:
+                    raise PluginError(
+                        f"{component.kind} {component.name!r} yielded {item!r}: "
+                        "expected a derived record (e.g. RiskFlag) or an Update"
+                    )
+                record_class = type(item)
+                if record_class.__producer__:
+                    setattr(item, record_class.__producer__, producer)
+                if hasattr(item, "scorer_version") and version and not item.scorer_version:
+                    item.scorer_version = version
+                if hasattr(item, "evidence") and isinstance(item.evidence, (dict, list)):
+                    item.evidence = json.dumps(item.evidence, sort_keys=True, default=str)
+                writer = self.writer(record_class)
+                try:
+                    row = writer.convert(item)
+                except ValueError as error:
+                    raise PluginError(f"{component.kind} {component.name!r}: {error}") from None
+                sql = writer.insert_sql
+            batch = pending.get(sql)
+            if batch is None:
+                batch = pending[sql] = []
             batch.append(row)
             stored += 1
             if len(batch) >= BATCH_SIZE:
-                self.conn.executemany(writer.insert_sql, batch)
+                self.conn.executemany(sql, batch)
                 batch.clear()
-        for record_class, batch in pending.items():
+        for sql, batch in pending.items():
             if batch:
-                self.conn.executemany(self.writer(record_class).insert_sql, batch)
+                self.conn.executemany(sql, batch)
         return stored
-
-    def _apply_update(self, update: Update) -> None:
-        record_class = update.record_class
-        allowed = {c.name for c in record_class.columns() if c.derived or record_class.__derived__}
-        bad = set(update.values) - allowed
-        if bad:
-            raise PluginError(f"Update of {record_class.__table__} may set only derived columns, not {sorted(bad)}")
-        sets = ", ".join(f"{_quote(k)} = ?" for k in update.values)
-        where = " AND ".join(f"{_quote(k)} = ?" for k in record_class.__key__)
-        self.conn.execute(
-            f"UPDATE {_quote(record_class.__table__)} SET {sets} WHERE {where}",
-            [*update.values.values(), *(update.key[k] for k in record_class.__key__)],
-        )
 
     # -- reading -----------------------------------------------------------
 
@@ -650,6 +643,18 @@ class Registry:
         cursor = self.conn.execute(self.as_of_sql(record_class), {"as_of": date})
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
+
+
+@functools.lru_cache(maxsize=None)
+def _update_sql(record_class: type[Record], columns: tuple[str, ...]) -> str:
+    """The UPDATE that sets these columns of one row, once they are known to be derived."""
+    allowed = {c.name for c in record_class.columns() if c.derived or record_class.__derived__}
+    bad = set(columns) - allowed
+    if bad:
+        raise PluginError(f"Update of {record_class.__table__} may set only derived columns, not {sorted(bad)}")
+    sets = ", ".join(f"{_quote(k)} = ?" for k in columns)
+    where = " AND ".join(f"{_quote(k)} = ?" for k in record_class.__key__)
+    return f"UPDATE {_quote(record_class.__table__)} SET {sets} WHERE {where}"
 
 
 def _unique_tables(classes: list[type[Record]]) -> list[type[Record]]:

@@ -218,7 +218,8 @@ def test_derived_column_updates_survive_a_reimport(registry):
     registry.collect(ListCollector([Provider(provider_id="1-P", name="Op Ltd", company_number="00000001")]))
     assert table_rows(registry, "providers")[0]["entity_id"] == "GB-COH-00000001"
     with pytest.raises(PluginError, match="only derived columns"):
-        registry._apply_update(Update(Provider, {"provider_id": "1-P"}, {"name": "x"}))
+        with registry.transaction():
+            registry.store_results(Linker(), [Update(Provider, {"provider_id": "1-P"}, {"name": "x"})])
 
 
 def test_results_replace_the_same_producers_previous_results(registry):
