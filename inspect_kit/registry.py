@@ -581,12 +581,10 @@ class Registry:
         producer = producer or component.name
         for record_class in self.derived_classes():
             if record_class.__producer__:
-                self.conn.execute(
-                    f"DELETE FROM {_quote(record_class.__table__)} "
-                    f"WHERE {_quote(record_class.__producer__)} = ?",
-                    (producer,),
-                )
+                self._delete_results(record_class.__table__, record_class.__producer__, producer)
         pending: dict[str, list[tuple]] = {}  # SQL -> rows or update parameters waiting for it
+        tables: dict[str, str] = {}  # INSERT SQL -> its table, until its first batch is written
+        rebuild: list[str] = []  # indexes dropped for a large result, to build again at the end
         stored = 0
         version = getattr(component, "version", None)
         for item in items:
@@ -615,15 +613,39 @@ class Registry:
             batch = pending.get(sql)
             if batch is None:
                 batch = pending[sql] = []
+                if not isinstance(item, Update):
+                    tables[sql] = item.__table__
             batch.append(row)
             stored += 1
             if len(batch) >= BATCH_SIZE:
+                table = tables.pop(sql, None)
+                if table and self.conn.execute(f"SELECT 1 FROM {_quote(table)} LIMIT 1").fetchone() is None:
+                    # A large result into an empty table: index it once at the end.
+                    rebuild += _drop_secondary_indexes(self.conn, table)
                 self.conn.executemany(sql, batch)
                 batch.clear()
         for sql, batch in pending.items():
             if batch:
                 self.conn.executemany(sql, batch)
+        for sql in rebuild:
+            self.conn.execute(sql)
         return stored
+
+    def _delete_results(self, table: str, column: str, producer: str) -> None:
+        """Delete one producer's rows; all of them at once when the table holds no one else's.
+
+        A DELETE with no WHERE clause empties a table without visiting its rows, so
+        rebuilding a resolver's millions of links does not start by removing them one by one.
+        """
+        table, column = _quote(table), _quote(column)
+        others = self.conn.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {column} < :p) OR "
+            f"EXISTS (SELECT 1 FROM {table} WHERE {column} > :p) OR "
+            f"EXISTS (SELECT 1 FROM {table} WHERE {column} IS NULL)",
+            {"p": producer},
+        ).fetchone()[0]
+        self.conn.execute(f"DELETE FROM {table}" + (f" WHERE {column} = ?" if others else ""),
+                          (producer,) if others else ())
 
     # -- reading -----------------------------------------------------------
 
@@ -643,6 +665,27 @@ class Registry:
         cursor = self.conn.execute(self.as_of_sql(record_class), {"as_of": date})
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
+
+
+def _drop_secondary_indexes(conn: sqlite3.Connection, table: str) -> list[str]:
+    """Drop a table's secondary indexes before a large load; return the SQL that builds them again.
+
+    Building an index once over the loaded rows (sorted) is much faster than
+    keeping it up to date row by row. Call inside the load's transaction: a failed
+    or killed load leaves them as they were. Unique indexes are kept, so that they
+    still refuse what they refuse.
+    """
+    unique = {row[1] for row in conn.execute(f"PRAGMA index_list({_quote(table)})") if row[2]}
+    dropped = []
+    for index, sql in conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        (table,),
+    ).fetchall():
+        if index in unique:
+            continue
+        conn.execute(f"DROP INDEX {_quote(index)}")
+        dropped.append(sql)
+    return dropped
 
 
 @functools.lru_cache(maxsize=None)
@@ -823,22 +866,8 @@ class _Loader:
             )
 
     def _defer_indexes(self, table: _TableLoad) -> None:
-        """Drop the secondary indexes now and build them once after the load (sorted, much faster).
-
-        Inside the run's transaction: a failed or killed run leaves them as they were.
-        Unique indexes are kept, so that they still refuse what they refuse.
-        """
-        name = table.writer.record_class.__table__
-        unique = {row[1] for row in self.conn.execute(f"PRAGMA index_list({_quote(name)})") if row[2]}
-        table.deferred_indexes = []
-        for index, sql in self.conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-            (name,),
-        ).fetchall():
-            if index in unique:
-                continue
-            self.conn.execute(f"DROP INDEX {_quote(index)}")
-            table.deferred_indexes.append(sql)
+        """Drop the secondary indexes now and build them once after the load (sorted, much faster)."""
+        table.deferred_indexes = _drop_secondary_indexes(self.conn, table.writer.record_class.__table__)
 
     def _restore_indexes(self, table: _TableLoad) -> None:
         for sql in table.deferred_indexes or ():

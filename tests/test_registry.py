@@ -246,6 +246,40 @@ def test_results_replace_the_same_producers_previous_results(registry):
     assert json.loads(table_rows(registry, "risk_flags")[0]["evidence"]) == {"rule": "because"}
 
 
+def test_a_large_result_is_stored_whole_and_indexed_and_a_failure_leaves_the_last_one(registry):
+    from inspect_kit.registry import BATCH_SIZE
+
+    class Flagger(Scorer):
+        name = "flagger"
+        description = "Flags many homes, then perhaps fails."
+
+        def __init__(self, count, fail=False):
+            self.count, self.fail = count, fail
+
+        def score(self, context):
+            for n in range(self.count):
+                yield RiskFlag(subject_type="care_home", subject_id=f"1-{n}", flag="test")
+            if self.fail:
+                raise RuntimeError("the scorer broke")
+
+    def indexes():
+        return sorted(r[0] for r in registry.conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'risk_flags' AND sql IS NOT NULL"))
+
+    before = indexes()
+    assert before, "risk_flags has secondary indexes to keep"
+    with registry.transaction():
+        assert registry.store_results(Flagger(BATCH_SIZE * 2 + 3), Flagger(BATCH_SIZE * 2 + 3).score(None)) \
+            == BATCH_SIZE * 2 + 3
+    assert indexes() == before
+    assert registry.conn.execute("SELECT count(*) FROM risk_flags").fetchone()[0] == BATCH_SIZE * 2 + 3
+    with pytest.raises(RuntimeError, match="broke"):
+        with registry.transaction():
+            registry.store_results(Flagger(BATCH_SIZE + 1, fail=True), Flagger(BATCH_SIZE + 1, fail=True).score(None))
+    assert indexes() == before
+    assert registry.conn.execute("SELECT count(*) FROM risk_flags").fetchone()[0] == BATCH_SIZE * 2 + 3
+
+
 def test_collectors_may_not_write_derived_tables(registry):
     with pytest.raises(PluginError, match="derived"):
         registry.collect(ListCollector([RiskFlag(subject_type="care_home", subject_id="1", flag="x")]))

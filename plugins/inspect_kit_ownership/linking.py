@@ -45,6 +45,11 @@ def _plain_number(number: str) -> str:
     return "".join(number.split()).upper().lstrip("0")
 
 
+def _plain_digits(number: str) -> bool:
+    """A number the query pads itself: up to 8 ASCII digits."""
+    return number.isascii() and number.isdigit() and len(number) <= 8
+
+
 def _is_foreign(code: str | None) -> bool:
     return bool(code) and code != "GB"
 
@@ -174,19 +179,24 @@ class EntityLinker(Resolver):
     def _proprietors(self, db, context):
         ccod_decisions = _Decisions(db, CCOD_PROPRIETOR)
         ocod_decisions = _Decisions(db, OCOD_PROPRIETOR)
+        # CCOD numbers come zero-padded, so the register is joined in the query; a number
+        # written otherwise is looked up once normalised.
         pages = _pages(
             db,
             "SELECT p.rowid, p.title_number, p.position, p.name, p.company_number, p.country_incorporated, "
-            "p.country_incorporated_as_given, p.entity_id, t.dataset "
+            "p.country_incorporated_as_given, p.entity_id, t.dataset, e.id "
             "FROM title_proprietors p LEFT JOIN titles t ON t.title_number = p.title_number "
+            "LEFT JOIN entities e ON e.id = 'GB-COH-' || p.company_number AND e.valid_to IS NULL "
             "WHERE p.valid_to IS NULL",
             rowid="p.rowid",
         )
         for rows in context.progress(pages, desc="title proprietors", unit="page"):
-            rows = [(*row[:5], row[5] or country_code(row[6]), *row[7:]) for row in rows]  # country as a code
-            known = self._registered(
-                db, (company_entity_id(r[4]) for r in rows if not (r[7] == "ocod" or _is_foreign(r[5])))
-            )
+            known = {row[9] for row in rows if row[9]}
+            known |= self._registered(db, (
+                entity_id for row in rows
+                if row[4] and (entity_id := company_entity_id(row[4])) != f"GB-COH-{row[4]}"
+            ))
+            rows = [(*row[:5], row[5] or country_code(row[6]), *row[7:9]) for row in rows]  # country as a code
             for _, title, position, name, number, country, current, dataset in rows:
                 source_id = f"{title}:{position}"
                 if dataset == "ocod" or _is_foreign(country):
@@ -264,15 +274,25 @@ class EntityLinker(Resolver):
     def _corporate_pscs(self, db, context):
         decisions = _Decisions(db, CORPORATE_PSC)
         not_corporate = ", ".join(f"'{kind}'" for kind in NOT_CORPORATE)
+        # Most owners give a plain number ("5498655"): the register is joined in the query,
+        # on the number padded to 8 digits; any other number is looked up once normalised.
         pages = _pages(
             db,
-            "SELECT rowid, id, name, jurisdiction, company_number FROM entities "
-            f"WHERE valid_to IS NULL AND instr(id, '/psc/') > 0 AND coalesce(entity_type, '') NOT IN ({not_corporate})",
+            "SELECT o.rowid, o.id, o.name, o.jurisdiction, o.company_number, c.id FROM entities o "
+            "LEFT JOIN entities c ON c.id = CASE WHEN o.company_number NOT GLOB '*[^0-9]*' "
+            "AND length(o.company_number) BETWEEN 1 AND 8 "
+            "THEN 'GB-COH-' || substr('00000000' || o.company_number, -8) END AND c.valid_to IS NULL "
+            "WHERE o.valid_to IS NULL AND instr(o.id, '/psc/') > 0 "
+            f"AND coalesce(o.entity_type, '') NOT IN ({not_corporate})",
+            rowid="o.rowid",
         )
         for rows in context.progress(pages, desc="corporate owners", unit="page"):
-            known = self._registered(
-                db, (company_entity_id(r[4]) for r in rows if not (r[3] and _is_foreign(r[3])))
-            )
+            known = {row[5] for row in rows if row[5]}
+            known |= self._registered(db, (
+                company_entity_id(row[4]) for row in rows
+                if row[4] and not _plain_digits(row[4]) and not (row[3] and _is_foreign(row[3]))
+            ))
+            rows = [row[:5] for row in rows]
             for _, entity_id, name, jurisdiction, number in rows:
                 yield from self._corporate_psc(entity_id, name, jurisdiction, number, decisions, known)
 
