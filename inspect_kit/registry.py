@@ -584,12 +584,15 @@ class Registry:
                 self._delete_results(record_class.__table__, record_class.__producer__, producer)
         pending: dict[str, list[tuple]] = {}  # SQL -> rows or update parameters waiting for it
         tables: dict[str, str] = {}  # INSERT SQL -> its table, until its first batch is written
+        updated: dict[str, tuple] = {}  # UPDATE SQL -> (table, columns), until its first batch is written
         rebuild: list[str] = []  # indexes dropped for a large result, to build again at the end
         stored = 0
         version = getattr(component, "version", None)
         for item in items:
             if isinstance(item, Update):
                 sql = _update_sql(item.record_class, tuple(item.values))
+                if sql not in pending:
+                    updated[sql] = (item.record_class.__table__, tuple(item.values))
                 row = (*item.values.values(), *(item.key[k] for k in item.record_class.__key__))
             else:
                 if not isinstance(item, Record) or not item.__derived__:
@@ -622,6 +625,9 @@ class Registry:
                 if table and self.conn.execute(f"SELECT 1 FROM {_quote(table)} LIMIT 1").fetchone() is None:
                     # A large result into an empty table: index it once at the end.
                     rebuild += _drop_secondary_indexes(self.conn, table)
+                elif sql in updated:
+                    # Many updates of one column: its indexes are built again once at the end.
+                    rebuild += _drop_secondary_indexes(self.conn, *updated.pop(sql))
                 self.conn.executemany(sql, batch)
                 batch.clear()
         for sql, batch in pending.items():
@@ -667,13 +673,13 @@ class Registry:
         return [dict(zip(names, row)) for row in cursor]
 
 
-def _drop_secondary_indexes(conn: sqlite3.Connection, table: str) -> list[str]:
-    """Drop a table's secondary indexes before a large load; return the SQL that builds them again.
+def _drop_secondary_indexes(conn: sqlite3.Connection, table: str, columns=None) -> list[str]:
+    """Drop a table's secondary indexes (those on ``columns``, if given) before a large load.
 
-    Building an index once over the loaded rows (sorted) is much faster than
-    keeping it up to date row by row. Call inside the load's transaction: a failed
-    or killed load leaves them as they were. Unique indexes are kept, so that they
-    still refuse what they refuse.
+    Returns the SQL that builds them again: building an index once over the loaded
+    rows (sorted) is much faster than keeping it up to date row by row. Call inside
+    the load's transaction: a failed or killed load leaves them as they were.
+    Unique indexes are kept, so that they still refuse what they refuse.
     """
     unique = {row[1] for row in conn.execute(f"PRAGMA index_list({_quote(table)})") if row[2]}
     dropped = []
@@ -682,6 +688,8 @@ def _drop_secondary_indexes(conn: sqlite3.Connection, table: str) -> list[str]:
         (table,),
     ).fetchall():
         if index in unique:
+            continue
+        if columns is not None and not {row[2] for row in conn.execute(f"PRAGMA index_info({_quote(index)})")} & set(columns):
             continue
         conn.execute(f"DROP INDEX {_quote(index)}")
         dropped.append(sql)

@@ -280,6 +280,38 @@ def test_a_large_result_is_stored_whole_and_indexed_and_a_failure_leaves_the_las
     assert registry.conn.execute("SELECT count(*) FROM risk_flags").fetchone()[0] == BATCH_SIZE * 2 + 3
 
 
+def test_many_updates_all_land_and_keep_their_indexes(registry):
+    from inspect_kit.registry import BATCH_SIZE
+
+    count = BATCH_SIZE + 7
+    registry.collect(ListCollector([TitleProprietor(title_number=f"T{n}", position=1, name="A LTD")
+                                    for n in range(count)]))
+
+    class Linker(Scorer):
+        name = "linker"
+        description = "Links every proprietor."
+
+        def score(self, context):
+            for n in range(count):
+                yield Update(TitleProprietor, {"title_number": f"T{n}", "position": 1},
+                             {"entity_id": f"GB-COH-{n:08d}"})
+
+    def indexes():
+        return sorted(r[0] for r in registry.conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'title_proprietors' "
+            "AND sql IS NOT NULL"))
+
+    before = indexes()
+    assert any("entity_id" in sql for sql in before)
+    with registry.transaction():
+        registry.store_results(Linker(), Linker().score(None))
+    assert indexes() == before
+    assert registry.conn.execute(
+        "SELECT title_number FROM title_proprietors WHERE entity_id = ?", (f"GB-COH-{count - 1:08d}",)
+    ).fetchall() == [(f"T{count - 1}",)]
+    assert registry.conn.execute("SELECT count(entity_id) FROM title_proprietors").fetchone()[0] == count
+
+
 def test_collectors_may_not_write_derived_tables(registry):
     with pytest.raises(PluginError, match="derived"):
         registry.collect(ListCollector([RiskFlag(subject_type="care_home", subject_id="1", flag="x")]))
