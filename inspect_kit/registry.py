@@ -516,7 +516,7 @@ class Registry:
         """Run one collector in one transaction and return what it did."""
         started = time.perf_counter()
         files = [Path(f) for f in files]
-        with self.transaction(), self._load_pragmas():
+        with self.transaction(), self.large_cache():
             run_id = self.conn.execute(
                 "INSERT INTO collection_runs (collector, started_at, source, options) VALUES (?, ?, ?, ?)",
                 (
@@ -553,11 +553,15 @@ class Registry:
         return report
 
     @contextmanager
-    def _load_pragmas(self):
-        """Large page caches while loading; the defaults again afterwards."""
+    def large_cache(self, mib: int = 64):
+        """A large page cache for a bulk load or a build; the defaults again afterwards.
+
+        SQLite takes the pages only as it reads them, so a small registry never
+        uses what a national one needs.
+        """
         previous = self.conn.execute("PRAGMA cache_size").fetchone()[0]
         previous_temp = self.conn.execute("PRAGMA temp.cache_size").fetchone()[0]
-        self.conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
+        self.conn.execute(f"PRAGMA cache_size = {-1024 * int(mib)}")
         # The snapshot's delivered keys (a temp table) stay in memory up to 32 MiB, then spill to disk.
         self.conn.execute("PRAGMA temp.cache_size = -32768")
         try:

@@ -179,24 +179,28 @@ class EntityLinker(Resolver):
     def _proprietors(self, db, context):
         ccod_decisions = _Decisions(db, CCOD_PROPRIETOR)
         ocod_decisions = _Decisions(db, OCOD_PROPRIETOR)
+        # The few overseas titles, read once, rather than each proprietor's title.
+        overseas_titles = {row[0] for row in db.execute(
+            "SELECT title_number FROM titles WHERE dataset = 'ocod'"
+        )}
         # CCOD numbers come zero-padded, so the register is joined in the query; a number
         # written otherwise is looked up once normalised.
         pages = _pages(
             db,
             "SELECT p.rowid, p.title_number, p.position, p.name, p.company_number, p.country_incorporated, "
-            "p.country_incorporated_as_given, p.entity_id, t.dataset, e.id "
-            "FROM title_proprietors p LEFT JOIN titles t ON t.title_number = p.title_number "
+            "p.country_incorporated_as_given, p.entity_id, e.id FROM title_proprietors p "
             "LEFT JOIN entities e ON e.id = 'GB-COH-' || p.company_number AND e.valid_to IS NULL "
             "WHERE p.valid_to IS NULL",
             rowid="p.rowid",
         )
         for rows in context.progress(pages, desc="title proprietors", unit="page"):
-            known = {row[9] for row in rows if row[9]}
+            known = {row[8] for row in rows if row[8]}
             known |= self._registered(db, (
                 entity_id for row in rows
                 if row[4] and (entity_id := company_entity_id(row[4])) != f"GB-COH-{row[4]}"
             ))
-            rows = [(*row[:5], row[5] or country_code(row[6]), *row[7:9]) for row in rows]  # country as a code
+            rows = [(*row[:5], row[5] or country_code(row[6]), row[7], "ocod" if row[1] in overseas_titles else "ccod")
+                    for row in rows]  # country as a code
             for _, title, position, name, number, country, current, dataset in rows:
                 source_id = f"{title}:{position}"
                 if dataset == "ocod" or _is_foreign(country):
