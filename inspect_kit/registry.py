@@ -9,8 +9,10 @@ ended with ``valid_to``, never deleted.
 
 Large loads take faster paths that leave the same registry: a run that writes
 a large share of a table builds its secondary indexes after the load (in the
-same transaction), and a full snapshot keeps the keys it delivered only when
-the source has current rows that may need ending (see ``_Loader``).
+same transaction), a full snapshot keeps the keys it delivered only when
+the source has current rows that may need ending, and a bulk-file collector
+parses in a child process on a free second core while this one writes (see
+``_Loader`` and ``_ChildLoad``).
 """
 
 from __future__ import annotations
@@ -998,7 +1000,9 @@ class _ChildLoad:
     the exception it was (or a ``PluginError`` naming it) and the run rolls back;
     a failure here kills the child. Only for collectors that do not read the
     registry while they run (``reads_registry = False``), where ``os.fork`` exists
-    and a second core is free to use.
+    and a second core is free to use (the last minute's load average leaves one).
+    Threads were measured first and do not pay: ``executemany`` binds every row
+    holding the GIL, so parsing and writing took turns.
     """
 
     # INSPECT_KIT_CHILD_LOAD=0 keeps every load in one process; 1 forks even on one core (tests).
@@ -1019,7 +1023,9 @@ class _ChildLoad:
             cores = len(os.sched_getaffinity(0))
         except AttributeError:  # not Linux
             cores = os.cpu_count() or 1
-        return cores >= 2
+        # A core kept busy by others makes the two processes share one: then the
+        # pickling only adds time (measured), so the load stays in one process.
+        return cores >= 2 and os.getloadavg()[0] < cores - 0.75
 
     def run(self) -> None:
         run = self.loader.run
@@ -1052,6 +1058,7 @@ class _ChildLoad:
 
     def _parent(self, run: Run, pipe) -> None:
         apply = self.loader.apply
+        classes = self.loader.registry.record_classes
         load = pickle.load
         while True:
             try:
@@ -1061,9 +1068,16 @@ class _ChildLoad:
                     f"collector {run.collector!r}: its process ended without finishing (killed?)"
                 ) from None
             kind = operation[0]
+            if kind == "rows":
+                apply(("rows", classes[operation[1]], operation[2]))
+                continue
+            if kind == "run":
+                as_of, source, snapshot = operation[1]
+                apply(("run", (as_of, source, {classes[i] for i in snapshot})))
+                continue
             if kind == "done":
                 run.as_of, run.source, snapshot, state = operation[1]
-                run.snapshot_classes = set(snapshot)
+                run.snapshot_classes = {classes[i] for i in snapshot}
                 run._state_updates.update(state)
                 return
             if kind == "error":
@@ -1078,7 +1092,16 @@ class _ChildLoad:
         pipe = open(write_end, "wb", buffering=1 << 20)
         dump = pickle.Pickler(pipe, pickle.HIGHEST_PROTOCOL)
 
+        # A table travels as its position among the registered ones (both processes know them).
+        positions = {record_class: i for i, record_class in enumerate(self.loader.registry.record_classes)}
+
         def emit(operation):
+            kind = operation[0]
+            if kind == "rows":
+                operation = ("rows", positions[operation[1]], operation[2])
+            elif kind == "run":
+                as_of, source, snapshot = operation[1]
+                operation = ("run", (as_of, source, frozenset(positions[c] for c in snapshot)))
             dump.dump(operation)
             dump.clear_memo()
 
@@ -1089,7 +1112,8 @@ class _ChildLoad:
                     # Redirected in Python (a test's capture): what the collector prints goes there.
                     setattr(sys, name, _Forward(name, emit))
             _Batcher(run, self.loader.registry.writer, emit).feed(self.collector.collect(run))
-            emit(("done", (run.as_of, run.source, frozenset(run.snapshot_classes), run._state_updates)))
+            snapshot = frozenset(positions[c] for c in run.snapshot_classes)
+            emit(("done", (run.as_of, run.source, snapshot, run._state_updates)))
         except BaseException as error:  # noqa: BLE001 - every failure goes to the parent
             code = 1
             try:

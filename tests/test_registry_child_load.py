@@ -226,3 +226,23 @@ def test_parent_killed_halfway_leaves_the_registry_as_it_was_and_the_child_ends(
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("SELECT count(*) FROM titles").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM collection_runs").fetchone()[0] == 0
+
+
+def test_a_table_class_made_at_run_time_loads_from_the_child(tmp_path, child):
+    from dataclasses import dataclass
+
+    from inspect_kit import Record
+
+    @dataclass(kw_only=True)
+    class Local(Record):  # not importable by name, so it cannot be pickled: sent as a position
+        __table__ = "test_local"
+        __key__ = ("code",)
+        code: str
+        count: int | None = None
+
+    registry = Registry(tmp_path / "r.db", extra_records=[Local])
+    report = registry.collect(FileCollector([Local(code=f"c{n}", count=n) for n in range(120)], snapshot=[Local]))
+    assert report.records == 120
+    assert table_rows(registry, "test_local")[-1]["count"] == 119
+    report = registry.collect(FileCollector([Local(code=f"c{n}", count=n) for n in range(100)], snapshot=[Local]))
+    assert (report.changed, report.ended) == (0, 20)
