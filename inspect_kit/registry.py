@@ -1001,8 +1001,9 @@ class _ChildLoad:
     a failure here kills the child. Only for collectors that do not read the
     registry while they run (``reads_registry = False``), where ``os.fork`` exists
     and a second core is free to use (the last minute's load average leaves one).
-    Threads were measured first and do not pay: ``executemany`` binds every row
-    holding the GIL, so parsing and writing took turns.
+    Not a writer thread: ``executemany`` lets go of the GIL only inside each
+    row's ``sqlite3_step`` and must take it back for the next row, so a thread
+    writing and a thread parsing took turns (measured: no gain).
     """
 
     # INSPECT_KIT_CHILD_LOAD=0 keeps every load in one process; 1 forks even on one core (tests).
