@@ -131,14 +131,34 @@ def child(args) -> None:
             def on_step(step, stored):
                 key = f"{step.kind} {step.name}"
                 if stored is None:
+                    _reset_peak()
                     marks[key] = time.perf_counter()
                 else:
-                    timings[key] = {"seconds": round(time.perf_counter() - marks[key], 2), "results": stored}
+                    timings[key] = {"seconds": round(time.perf_counter() - marks[key], 2), "results": stored,
+                                    "peak_mb": _peak_mb()}
 
             run_build(registry, today=today, on_step=on_step)
             print(json.dumps({"steps": timings}))
     finally:
         registry.close()
+
+
+def _reset_peak() -> None:
+    """Start measuring this process's peak memory afresh (Linux), so each build step has its own."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_mb() -> float | None:
+    """This process's peak resident memory since the last reset, in MB (Linux)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), None)
+    return round(kb / 1024, 1) if kb else None
 
 
 # ---------------------------------------------------------------------------
@@ -168,6 +188,8 @@ def main(argv=None) -> int:
     parser.add_argument("--divide", type=int, default=1, help="divide the scale's counts (trial runs)")
     parser.add_argument("--work", help="where the data and databases go (default: a temporary directory)")
     parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--build-only", action="store_true",
+                        help="run only the build, on the registry an earlier run left in --work")
     parser.add_argument("--out", help="the JSON report (default: benchmarks/out/national-SCALE-DATE.json)")
     parser.add_argument("--child", choices=["collect", "build", "baseline", "startup"], help=argparse.SUPPRESS)
     parser.add_argument("--index", type=int, help=argparse.SUPPRESS)
@@ -199,8 +221,11 @@ def main(argv=None) -> int:
     for note in notes:
         print(f"bench: {note}", file=sys.stderr)
     db = work / "registry.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    if args.build_only:
+        steps = []
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
 
     startup = run_child(["--child", "startup", "--data", str(data), "--db", str(work / "startup.db")])
     report["startup_seconds"] = startup["seconds"]
@@ -230,7 +255,8 @@ def main(argv=None) -> int:
     print(f"{'build (resolvers, scorers, schedulers)':<52} {build['seconds']:>9.1f} {build['peak_mb']:>8.0f}",
           file=sys.stderr)
     for name, timing in build["steps"].items():
-        print(f"  {name:<50} {timing['seconds']:>9.1f}  ({timing['results']:,} results)", file=sys.stderr)
+        print(f"  {name:<50} {timing['seconds']:>9.1f} {timing['peak_mb'] or 0:>8.0f}  "
+              f"({timing['results']:,} results)", file=sys.stderr)
     peak = max([s["peak_mb"] for s in report["steps"]] + [build["peak_mb"]])
     report.update(total_seconds=round(total, 1), peak_mb=peak, notes=notes,
                   registry_mb=round(db.stat().st_size / 1e6, 1) if db.exists() else None)

@@ -290,7 +290,7 @@ def run_build(registry: Registry, *, config: dict | None = None, today: datetime
     """
     context = BuildContext(registry, config=config or {}, today=today or datetime.date.today())
     results = {}
-    with registry.transaction():
+    with registry.transaction(), registry._load_pragmas():
         for step in build_steps() if steps is None else steps:
             click.echo(f"{step.kind} {step.name}: running", err=True)
             if on_step:

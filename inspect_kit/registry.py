@@ -18,6 +18,7 @@ parses in a child process on a free second core while this one writes (see
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import json
 import operator
@@ -584,64 +585,84 @@ class Registry:
     def store_results(self, component: Component, items: Iterable[Any], producer: str | None = None) -> int:
         """Replace a resolver's, scorer's or scheduler's previous results with new ones.
 
-        Call inside a transaction. Returns the number of rows stored.
+        Call inside a transaction. Rows and ``Update``s are written in batches as
+        the items come, and every batch is written before this returns. Returns
+        the number of rows stored and updated.
         """
         producer = producer or component.name
         for record_class in self.derived_classes():
             if record_class.__producer__:
-                self.conn.execute(
-                    f"DELETE FROM {_quote(record_class.__table__)} "
-                    f"WHERE {_quote(record_class.__producer__)} = ?",
-                    (producer,),
-                )
-        pending: dict[type[Record], list[tuple]] = {}
+                self._delete_results(record_class.__table__, record_class.__producer__, producer)
+        pending: dict[str, list[tuple]] = {}  # SQL -> rows or update parameters waiting for it
+        tables: dict[str, str] = {}  # INSERT SQL -> its table, until its first batch is written
+        updated: dict[str, tuple] = {}  # UPDATE SQL -> (table, columns), until its first batch is written
+        rebuild: list[str] = []  # indexes dropped for a large result, to build again at the end
         stored = 0
         version = getattr(component, "version", None)
         for item in items:
             if isinstance(item, Update):
-                self._apply_update(item)
-                stored += 1
-                continue
-            if not isinstance(item, Record) or not item.__derived__:
-                raise PluginError(
-                    f"{component.kind} {component.name!r} yielded {item!r}: "
-                    "expected a derived record (e.g. RiskFlag) or an Update"
-                )
-            record_class = type(item)
-            if record_class.__producer__:
-                setattr(item, record_class.__producer__, producer)
-            if hasattr(item, "scorer_version") and version and not item.scorer_version:
-                item.scorer_version = version
-            if hasattr(item, "evidence") and isinstance(item.evidence, (dict, list)):
-                item.evidence = json.dumps(item.evidence, sort_keys=True, default=str)
-            writer = self.writer(record_class)
-            try:
-                row = writer.convert(item)
-            except ValueError as error:
-                raise PluginError(f"{component.kind} {component.name!r}: {error}") from None
-            batch = pending.setdefault(record_class, [])
+                sql = _update_sql(item.record_class, tuple(item.values))
+                if sql not in pending:
+                    updated[sql] = (item.record_class.__table__, tuple(item.values))
+                row = (*item.values.values(), *(item.key[k] for k in item.record_class.__key__))
+            else:
+                if not isinstance(item, Record) or not item.__derived__:
+                    raise PluginError(
+                        f"{component.kind} {component.name!r} yielded {item!r}: "
+                        "expected a derived record (e.g. RiskFlag) or an Update"
+                    )
+                record_class = type(item)
+                if record_class.__producer__:
+                    setattr(item, record_class.__producer__, producer)
+                if hasattr(item, "scorer_version") and version and not item.scorer_version:
+                    item.scorer_version = version
+                if hasattr(item, "evidence") and isinstance(item.evidence, (dict, list)):
+                    item.evidence = json.dumps(item.evidence, sort_keys=True, default=str)
+                writer = self.writer(record_class)
+                try:
+                    row = writer.convert(item)
+                except ValueError as error:
+                    raise PluginError(f"{component.kind} {component.name!r}: {error}") from None
+                sql = writer.insert_sql
+            batch = pending.get(sql)
+            if batch is None:
+                batch = pending[sql] = []
+                if not isinstance(item, Update):
+                    tables[sql] = item.__table__
             batch.append(row)
             stored += 1
             if len(batch) >= BATCH_SIZE:
-                self.conn.executemany(writer.insert_sql, batch)
+                table = tables.pop(sql, None)
+                if table and self.conn.execute(f"SELECT 1 FROM {_quote(table)} LIMIT 1").fetchone() is None:
+                    # A large result into an empty table: index it once at the end.
+                    rebuild += _drop_secondary_indexes(self.conn, table)
+                elif sql in updated:
+                    # Many updates of one column: its indexes are built again once at the end.
+                    rebuild += _drop_secondary_indexes(self.conn, *updated.pop(sql))
+                self.conn.executemany(sql, batch)
                 batch.clear()
-        for record_class, batch in pending.items():
+        for sql, batch in pending.items():
             if batch:
-                self.conn.executemany(self.writer(record_class).insert_sql, batch)
+                self.conn.executemany(sql, batch)
+        for sql in rebuild:
+            self.conn.execute(sql)
         return stored
 
-    def _apply_update(self, update: Update) -> None:
-        record_class = update.record_class
-        allowed = {c.name for c in record_class.columns() if c.derived or record_class.__derived__}
-        bad = set(update.values) - allowed
-        if bad:
-            raise PluginError(f"Update of {record_class.__table__} may set only derived columns, not {sorted(bad)}")
-        sets = ", ".join(f"{_quote(k)} = ?" for k in update.values)
-        where = " AND ".join(f"{_quote(k)} = ?" for k in record_class.__key__)
-        self.conn.execute(
-            f"UPDATE {_quote(record_class.__table__)} SET {sets} WHERE {where}",
-            [*update.values.values(), *(update.key[k] for k in record_class.__key__)],
-        )
+    def _delete_results(self, table: str, column: str, producer: str) -> None:
+        """Delete one producer's rows; all of them at once when the table holds no one else's.
+
+        A DELETE with no WHERE clause empties a table without visiting its rows, so
+        rebuilding a resolver's millions of links does not start by removing them one by one.
+        """
+        table, column = _quote(table), _quote(column)
+        others = self.conn.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {column} < :p) OR "
+            f"EXISTS (SELECT 1 FROM {table} WHERE {column} > :p) OR "
+            f"EXISTS (SELECT 1 FROM {table} WHERE {column} IS NULL)",
+            {"p": producer},
+        ).fetchone()[0]
+        self.conn.execute(f"DELETE FROM {table}" + (f" WHERE {column} = ?" if others else ""),
+                          (producer,) if others else ())
 
     # -- reading -----------------------------------------------------------
 
@@ -661,6 +682,41 @@ class Registry:
         cursor = self.conn.execute(self.as_of_sql(record_class), {"as_of": date})
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
+
+
+def _drop_secondary_indexes(conn: sqlite3.Connection, table: str, columns=None) -> list[str]:
+    """Drop a table's secondary indexes (those on ``columns``, if given) before a large load.
+
+    Returns the SQL that builds them again: building an index once over the loaded
+    rows (sorted) is much faster than keeping it up to date row by row. Call inside
+    the load's transaction: a failed or killed load leaves them as they were.
+    Unique indexes are kept, so that they still refuse what they refuse.
+    """
+    unique = {row[1] for row in conn.execute(f"PRAGMA index_list({_quote(table)})") if row[2]}
+    dropped = []
+    for index, sql in conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        (table,),
+    ).fetchall():
+        if index in unique:
+            continue
+        if columns is not None and not {row[2] for row in conn.execute(f"PRAGMA index_info({_quote(index)})")} & set(columns):
+            continue
+        conn.execute(f"DROP INDEX {_quote(index)}")
+        dropped.append(sql)
+    return dropped
+
+
+@functools.lru_cache(maxsize=None)
+def _update_sql(record_class: type[Record], columns: tuple[str, ...]) -> str:
+    """The UPDATE that sets these columns of one row, once they are known to be derived."""
+    allowed = {c.name for c in record_class.columns() if c.derived or record_class.__derived__}
+    bad = set(columns) - allowed
+    if bad:
+        raise PluginError(f"Update of {record_class.__table__} may set only derived columns, not {sorted(bad)}")
+    sets = ", ".join(f"{_quote(k)} = ?" for k in columns)
+    where = " AND ".join(f"{_quote(k)} = ?" for k in record_class.__key__)
+    return f"UPDATE {_quote(record_class.__table__)} SET {sets} WHERE {where}"
 
 
 def _unique_tables(classes: list[type[Record]]) -> list[type[Record]]:
@@ -908,22 +964,8 @@ class _Loader:
             )
 
     def _defer_indexes(self, table: _TableLoad) -> None:
-        """Drop the secondary indexes now and build them once after the load (sorted, much faster).
-
-        Inside the run's transaction: a failed or killed run leaves them as they were.
-        Unique indexes are kept, so that they still refuse what they refuse.
-        """
-        name = table.writer.record_class.__table__
-        unique = {row[1] for row in self.conn.execute(f"PRAGMA index_list({_quote(name)})") if row[2]}
-        table.deferred_indexes = []
-        for index, sql in self.conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-            (name,),
-        ).fetchall():
-            if index in unique:
-                continue
-            self.conn.execute(f"DROP INDEX {_quote(index)}")
-            table.deferred_indexes.append(sql)
+        """Drop the secondary indexes now and build them once after the load (sorted, much faster)."""
+        table.deferred_indexes = _drop_secondary_indexes(self.conn, table.writer.record_class.__table__)
 
     def _restore_indexes(self, table: _TableLoad) -> None:
         for sql in table.deferred_indexes or ():

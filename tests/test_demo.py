@@ -229,6 +229,31 @@ def test_common_control_is_flagged(built):
     assert len(_flagged(db, "common_control") & homes) >= 0.9 * group["homes"]
 
 
+def test_chains_read_from_the_registry_above_the_subjects_equal_the_whole_graphs(built):
+    """The build reads only what is above operators and landlords; it must see the same chains."""
+    need(*COLLECTORS)
+    from inspect_kit_ownership.chains import OwnershipChains, load_graph
+
+    from inspect_kit.plugins import get_tables
+    from inspect_kit.registry import Registry
+
+    db, _ = built
+    registry = Registry(db, extra_records=get_tables())
+    try:
+        subjects = OwnershipChains.subjects(registry.conn, "care_homes")
+        whole = load_graph(registry, as_of="2026-11-22")
+        above = load_graph(registry, as_of="2026-11-22", subjects=subjects)
+        assert len(above.entities) < len(whole.entities)
+        reached = whole.above(subjects)
+        assert above.above(subjects) == reached
+        assert any(kind == "cycle" for s in reached for kind in {p.end_kind for p in whole.paths(s)})
+        for subject in sorted(reached):
+            assert list(above.paths(subject)) == list(whole.paths(subject)), subject
+            assert above.ultimate_owners(subject) == whole.ultimate_owners(subject), subject
+    finally:
+        registry.close()
+
+
 # ---------------------------------------------------------------------------
 # The demo's collection path, with a stand-in collector (real ones may not be installed)
 # ---------------------------------------------------------------------------

@@ -247,6 +247,25 @@ def test_ccod_number_without_leading_zeros_and_number_in_no_register(registry):
     assert "no register collected" in found["T2:1"]["reason"]
 
 
+def test_corporate_psc_numbers_written_every_way_find_their_company(registry):
+    records = [
+        company("00012345", "PLAIN PARENT LIMITED"),
+        company("SC012345", "SCOTTISH PARENT LIMITED"),
+        Entity(id="GB-COH-00000001/psc/a", name="Plain Parent Ltd", entity_type="company",
+               jurisdiction="GB", company_number="12345"),
+        Entity(id="GB-COH-00000001/psc/b", name="Scottish Parent Ltd", entity_type="company",
+               jurisdiction="GB", company_number="sc 12345"),
+        Entity(id="GB-COH-00000001/psc/c", name="Missing Parent Ltd", entity_type="company",
+               jurisdiction="GB", company_number="00777"),
+    ]
+    registry.collect(Records(records))
+    build(registry)
+    found = {r["source_id"]: r["entity_id"]
+             for r in rows(registry, "select * from entity_matches where kind = 'corporate_psc'")}
+    assert found == {"GB-COH-00000001/psc/a": "GB-COH-00012345", "GB-COH-00000001/psc/b": "GB-COH-SC012345",
+                     "GB-COH-00000001/psc/c": None}
+
+
 def test_corporate_psc_abroad_with_no_record_is_foreign_not_found(registry):
     records = [
         Provider(provider_id="1-100", name="Island Care Ltd", company_number="00000021"),

@@ -218,7 +218,8 @@ def test_derived_column_updates_survive_a_reimport(registry):
     registry.collect(ListCollector([Provider(provider_id="1-P", name="Op Ltd", company_number="00000001")]))
     assert table_rows(registry, "providers")[0]["entity_id"] == "GB-COH-00000001"
     with pytest.raises(PluginError, match="only derived columns"):
-        registry._apply_update(Update(Provider, {"provider_id": "1-P"}, {"name": "x"}))
+        with registry.transaction():
+            registry.store_results(Linker(), [Update(Provider, {"provider_id": "1-P"}, {"name": "x"})])
 
 
 def test_results_replace_the_same_producers_previous_results(registry):
@@ -243,6 +244,72 @@ def test_results_replace_the_same_producers_previous_results(registry):
     rows = sorted((r["scorer"], r["subject_id"]) for r in table_rows(registry, "risk_flags"))
     assert rows == [("flagger", "1-102"), ("other", "1-101")]
     assert json.loads(table_rows(registry, "risk_flags")[0]["evidence"]) == {"rule": "because"}
+
+
+def test_a_large_result_is_stored_whole_and_indexed_and_a_failure_leaves_the_last_one(registry):
+    from inspect_kit.registry import BATCH_SIZE
+
+    class Flagger(Scorer):
+        name = "flagger"
+        description = "Flags many homes, then perhaps fails."
+
+        def __init__(self, count, fail=False):
+            self.count, self.fail = count, fail
+
+        def score(self, context):
+            for n in range(self.count):
+                yield RiskFlag(subject_type="care_home", subject_id=f"1-{n}", flag="test")
+            if self.fail:
+                raise RuntimeError("the scorer broke")
+
+    def indexes():
+        return sorted(r[0] for r in registry.conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'risk_flags' AND sql IS NOT NULL"))
+
+    before = indexes()
+    assert before, "risk_flags has secondary indexes to keep"
+    with registry.transaction():
+        assert registry.store_results(Flagger(BATCH_SIZE * 2 + 3), Flagger(BATCH_SIZE * 2 + 3).score(None)) \
+            == BATCH_SIZE * 2 + 3
+    assert indexes() == before
+    assert registry.conn.execute("SELECT count(*) FROM risk_flags").fetchone()[0] == BATCH_SIZE * 2 + 3
+    with pytest.raises(RuntimeError, match="broke"):
+        with registry.transaction():
+            registry.store_results(Flagger(BATCH_SIZE + 1, fail=True), Flagger(BATCH_SIZE + 1, fail=True).score(None))
+    assert indexes() == before
+    assert registry.conn.execute("SELECT count(*) FROM risk_flags").fetchone()[0] == BATCH_SIZE * 2 + 3
+
+
+def test_many_updates_all_land_and_keep_their_indexes(registry):
+    from inspect_kit.registry import BATCH_SIZE
+
+    count = BATCH_SIZE + 7
+    registry.collect(ListCollector([TitleProprietor(title_number=f"T{n}", position=1, name="A LTD")
+                                    for n in range(count)]))
+
+    class Linker(Scorer):
+        name = "linker"
+        description = "Links every proprietor."
+
+        def score(self, context):
+            for n in range(count):
+                yield Update(TitleProprietor, {"title_number": f"T{n}", "position": 1},
+                             {"entity_id": f"GB-COH-{n:08d}"})
+
+    def indexes():
+        return sorted(r[0] for r in registry.conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'title_proprietors' "
+            "AND sql IS NOT NULL"))
+
+    before = indexes()
+    assert any("entity_id" in sql for sql in before)
+    with registry.transaction():
+        registry.store_results(Linker(), Linker().score(None))
+    assert indexes() == before
+    assert registry.conn.execute(
+        "SELECT title_number FROM title_proprietors WHERE entity_id = ?", (f"GB-COH-{count - 1:08d}",)
+    ).fetchall() == [(f"T{count - 1}",)]
+    assert registry.conn.execute("SELECT count(entity_id) FROM title_proprietors").fetchone()[0] == count
 
 
 def test_collectors_may_not_write_derived_tables(registry):

@@ -39,12 +39,14 @@ class CommonControlFinder(Resolver):
         chains = _chains(conn)
         names = {}
         rows = conn.execute(
+            # CROSS JOIN keeps this order: from the few matched titles out, never from
+            # every linked proprietor of the country in.
             "SELECT h.location_id, p.entity_id, c.title_number, tp.entity_id "
-            "FROM care_homes h "
-            "JOIN providers p ON p.provider_id = h.provider_id AND p.valid_to IS NULL "
-            "JOIN care_home_titles c ON c.location_id = h.location_id "
-            "JOIN title_proprietors tp ON tp.title_number = c.title_number AND tp.valid_to IS NULL "
-            "WHERE h.valid_to IS NULL AND p.entity_id IS NOT NULL AND tp.entity_id IS NOT NULL"
+            "FROM care_home_titles c "
+            "CROSS JOIN care_homes h ON h.location_id = c.location_id AND h.valid_to IS NULL "
+            "CROSS JOIN providers p ON p.provider_id = h.provider_id AND p.valid_to IS NULL "
+            "CROSS JOIN title_proprietors tp ON tp.title_number = c.title_number AND tp.valid_to IS NULL "
+            "WHERE p.entity_id IS NOT NULL AND tp.entity_id IS NOT NULL"
         ).fetchall()
         for location_id, operator, title_number, landlord in rows:
             operator_chain = chains.get(operator, {operator: [operator]})

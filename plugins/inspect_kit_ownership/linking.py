@@ -13,6 +13,8 @@ method, confidence and reason; ambiguous names go to ``match_candidates``.
 
 from __future__ import annotations
 
+import json
+
 from inspect_kit import Provider, Resolver, TitleProprietor, Update
 from inspect_kit.jurisdictions import country_code
 from inspect_kit.matching import (
@@ -43,8 +45,48 @@ def _plain_number(number: str) -> str:
     return "".join(number.split()).upper().lstrip("0")
 
 
+def _plain_digits(number: str) -> bool:
+    """A number the query pads itself: up to 8 ASCII digits."""
+    return number.isascii() and number.isdigit() and len(number) <= 8
+
+
 def _is_foreign(code: str | None) -> bool:
     return bool(code) and code != "GB"
+
+
+# Rows read at a time: memory stays flat however large the registers are.
+PAGE = 20_000
+
+
+def _pages(db, sql: str, rowid: str = "rowid"):
+    """Rows of ``sql`` (a query ending in a WHERE clause, selecting ``rowid`` first) page by page.
+
+    Each page is read whole before its results are written, so writing links into
+    the table being read never disturbs the reading.
+    """
+    last = -1
+    while True:
+        rows = db.execute(f"{sql} AND {rowid} > ? ORDER BY {rowid} LIMIT {PAGE}", (last,)).fetchall()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+class _Decisions:
+    """A person's decisions of one kind, looked up by what was matched."""
+
+    def __init__(self, db, kind: str):
+        self.same: dict[str, str] = {}
+        self.different: set[tuple[str, str]] = set()
+        for (left, right), decision in load_decisions(db, kind).items():
+            if decision == "same":
+                self.same[left] = right
+            else:
+                self.different.add((left, right))
+
+    def rejected(self, left: str) -> set[str]:
+        return {right for other, right in self.different if other == left}
 
 
 class EntityLinker(Resolver):
@@ -55,14 +97,17 @@ class EntityLinker(Resolver):
     def resolve(self, context):
         db = context.registry.conn
         self.accept = context.settings(self)["accept"]
-        known = {}
         overseas: dict[str, list[tuple]] = {}
         overseas_loose: dict[str, list[tuple]] = {}
         foreign_numbers: dict[tuple[str, str], str] = {}
+        # Only the few entities a name or a foreign number can point to are held in memory;
+        # company numbers are looked up in the register page by page.
         for entity_id, name, entity_type, jurisdiction, number in db.execute(
-            "SELECT id, name, entity_type, jurisdiction, company_number FROM entities WHERE valid_to IS NULL"
+            "SELECT id, name, entity_type, jurisdiction, company_number FROM entities "
+            "WHERE valid_to IS NULL AND (entity_type = 'overseas_entity' OR company_number LIKE 'OE%' "
+            "OR (company_number IS NOT NULL AND jurisdiction IS NOT NULL AND jurisdiction != 'GB' "
+            "AND instr(id, '/psc/') = 0))"
         ):
-            known[entity_id] = entity_type
             if number and _is_foreign(jurisdiction) and "/psc/" not in entity_id:
                 # A foreign company another register describes (e.g. a BODS file from its home register).
                 foreign_numbers[(jurisdiction, _plain_number(number))] = entity_id
@@ -74,41 +119,52 @@ class EntityLinker(Resolver):
                 loose, _ = company_fingerprint_without_place(name)
                 if loose:
                     overseas_loose.setdefault(loose, []).append(entry)
-        self.known = known
         self.foreign_numbers = foreign_numbers
         self.overseas, self.overseas_loose = overseas, overseas_loose
         yield from self._providers(db)
-        yield from self._proprietors(db)
-        yield from self._corporate_pscs(db)
+        yield from self._proprietors(db, context)
+        yield from self._corporate_pscs(db, context)
+
+    @staticmethod
+    def _registered(db, entity_ids) -> set[str]:
+        """Which of these entity ids are in a register collected (current entities)."""
+        wanted = sorted({e for e in entity_ids if e})
+        if not wanted:
+            return set()
+        return {row[0] for row in db.execute(
+            "SELECT id FROM entities WHERE id IN (SELECT value FROM json_each(?)) AND valid_to IS NULL",
+            (json.dumps(wanted),),
+        )}
 
     # -- operators ------------------------------------------------------------
 
     def _providers(self, db):
-        decisions = load_decisions(db, PROVIDER)
-        rows = db.execute(
-            "SELECT provider_id, name, company_number, ownership_type, entity_id FROM providers WHERE valid_to IS NULL"
-        ).fetchall()
-        for provider_id, name, number, ownership_type, current in rows:
-            match = self._by_number(PROVIDER, provider_id, name, number, decisions)
-            if match.entity_id is None and not number:
-                match.reason = f"no company number (CQC ownership type {ownership_type or 'not given'})"
-            yield match
-            if match.entity_id != current:
-                yield Update(Provider, {"provider_id": provider_id}, {"entity_id": match.entity_id})
+        decisions = _Decisions(db, PROVIDER)
+        for rows in _pages(db, "SELECT rowid, provider_id, name, company_number, ownership_type, entity_id "
+                               "FROM providers WHERE valid_to IS NULL"):
+            known = self._registered(db, (company_entity_id(r[3]) for r in rows))
+            for _, provider_id, name, number, ownership_type, current in rows:
+                match = self._by_number(PROVIDER, provider_id, name, number, decisions, known)
+                if match.entity_id is None and not number:
+                    match.reason = f"no company number (CQC ownership type {ownership_type or 'not given'})"
+                yield match
+                if match.entity_id != current:
+                    yield Update(Provider, {"provider_id": provider_id}, {"entity_id": match.entity_id})
 
-    def _by_number(self, kind, source_id, name, number, decisions) -> EntityMatch:
-        for (left, right), decision in decisions.items():
-            if left == source_id and decision == "same":
-                return EntityMatch(kind=kind, source_id=source_id, entity_id=right, name=name,
-                                   method="decision", confidence=1.0, reason="a person decided")
+    @staticmethod
+    def _by_number(kind, source_id, name, number, decisions, known) -> EntityMatch:
+        decided = decisions.same.get(source_id)
+        if decided is not None:
+            return EntityMatch(kind=kind, source_id=source_id, entity_id=decided, name=name,
+                               method="decision", confidence=1.0, reason="a person decided")
         entity_id = company_entity_id(number)
-        if entity_id and decisions.get((source_id, entity_id)) == "different":
+        if entity_id and (source_id, entity_id) in decisions.different:
             return EntityMatch(kind=kind, source_id=source_id, name=name, method="decision",
                                confidence=1.0, reason=f"a person decided it is not {entity_id}")
         if entity_id is None:
             return EntityMatch(kind=kind, source_id=source_id, name=name, method="unmatched",
                                confidence=0.0, reason="no company number")
-        if entity_id in self.known:
+        if entity_id in known:
             return EntityMatch(kind=kind, source_id=source_id, entity_id=entity_id, name=name,
                                method="company_number", confidence=1.0,
                                reason=f"company number {normalise_company_number(number)}")
@@ -120,35 +176,46 @@ class EntityLinker(Resolver):
 
     # -- landlords --------------------------------------------------------------
 
-    def _proprietors(self, db):
-        ccod_decisions = load_decisions(db, CCOD_PROPRIETOR)
-        ocod_decisions = load_decisions(db, OCOD_PROPRIETOR)
-        rows = db.execute(
-            "SELECT p.title_number, p.position, p.name, p.company_number, p.country_incorporated, "
-            "p.country_incorporated_as_given, p.entity_id, t.dataset "
+    def _proprietors(self, db, context):
+        ccod_decisions = _Decisions(db, CCOD_PROPRIETOR)
+        ocod_decisions = _Decisions(db, OCOD_PROPRIETOR)
+        # CCOD numbers come zero-padded, so the register is joined in the query; a number
+        # written otherwise is looked up once normalised.
+        pages = _pages(
+            db,
+            "SELECT p.rowid, p.title_number, p.position, p.name, p.company_number, p.country_incorporated, "
+            "p.country_incorporated_as_given, p.entity_id, t.dataset, e.id "
             "FROM title_proprietors p LEFT JOIN titles t ON t.title_number = p.title_number "
-            "WHERE p.valid_to IS NULL"
-        ).fetchall()
-        for title, position, name, number, country, country_text, current, dataset in rows:
-            source_id = f"{title}:{position}"
-            country = country or country_code(country_text)
-            if dataset == "ocod" or _is_foreign(country):
-                match = yield from self._overseas(OCOD_PROPRIETOR, source_id, name, country, ocod_decisions)
-            else:
-                match = self._by_number(CCOD_PROPRIETOR, source_id, name, number, ccod_decisions)
-            yield match
-            if match.entity_id != current:
-                yield Update(TitleProprietor, {"title_number": title, "position": position},
-                             {"entity_id": match.entity_id})
+            "LEFT JOIN entities e ON e.id = 'GB-COH-' || p.company_number AND e.valid_to IS NULL "
+            "WHERE p.valid_to IS NULL",
+            rowid="p.rowid",
+        )
+        for rows in context.progress(pages, desc="title proprietors", unit="page"):
+            known = {row[9] for row in rows if row[9]}
+            known |= self._registered(db, (
+                entity_id for row in rows
+                if row[4] and (entity_id := company_entity_id(row[4])) != f"GB-COH-{row[4]}"
+            ))
+            rows = [(*row[:5], row[5] or country_code(row[6]), *row[7:9]) for row in rows]  # country as a code
+            for _, title, position, name, number, country, current, dataset in rows:
+                source_id = f"{title}:{position}"
+                if dataset == "ocod" or _is_foreign(country):
+                    match = yield from self._overseas(OCOD_PROPRIETOR, source_id, name, country, ocod_decisions)
+                else:
+                    match = self._by_number(CCOD_PROPRIETOR, source_id, name, number, ccod_decisions, known)
+                yield match
+                if match.entity_id != current:
+                    yield Update(TitleProprietor, {"title_number": title, "position": position},
+                                 {"entity_id": match.entity_id})
 
     def _overseas(self, kind, source_id, name, country, decisions):
         """An overseas company to its ROE entity; a generator of candidates returning the match."""
         key = proprietor_key(name, country)
-        for (left, right), decision in decisions.items():
-            if left == key and decision == "same":
-                return EntityMatch(kind=kind, source_id=source_id, entity_id=right, name=name,
-                                   method="decision", confidence=1.0, reason="a person decided")
-        rejected = {right for (left, right), d in decisions.items() if left == key and d == "different"}
+        decided = decisions.same.get(key)
+        if decided is not None:
+            return EntityMatch(kind=kind, source_id=source_id, entity_id=decided, name=name,
+                               method="decision", confidence=1.0, reason="a person decided")
+        rejected = decisions.rejected(key) if decisions.different else set()
         found = self.overseas_candidates(name, country)
         found = [c for c in found if c[0] not in rejected]
         accepted = [c for c in found if c[1] >= self.accept]
@@ -204,35 +271,52 @@ class EntityLinker(Resolver):
 
     # -- corporate owners ---------------------------------------------------------
 
-    def _corporate_pscs(self, db):
-        decisions = load_decisions(db, CORPORATE_PSC)
-        rows = db.execute(
-            "SELECT id, name, entity_type, jurisdiction, company_number FROM entities "
-            "WHERE valid_to IS NULL AND instr(id, '/psc/') > 0"
-        ).fetchall()
-        for entity_id, name, entity_type, jurisdiction, number in rows:
-            if entity_type in NOT_CORPORATE:
-                continue
-            found = self.foreign_numbers.get((jurisdiction, _plain_number(number))) if number else None
-            if found and decisions.get((entity_id, found)) != "different":
-                yield EntityMatch(kind=CORPORATE_PSC, source_id=entity_id, entity_id=found, name=name,
-                                  method="registration_number+jurisdiction", confidence=1.0,
-                                  reason=f"registration number {number} in {jurisdiction}, as {found} records it")
-                continue
-            if jurisdiction and _is_foreign(jurisdiction):
-                match = yield from self._overseas(CORPORATE_PSC, entity_id, name, jurisdiction, decisions)
-                if match.entity_id is None and match.method == "unmatched":
-                    match.reason = (f"corporate owner registered in {jurisdiction} with no register record "
-                                    f"(not in the Register of Overseas Entities either)")
-                yield match
-                continue
-            match = self._by_number(CORPORATE_PSC, entity_id, name, number, decisions)
-            if match.entity_id and match.entity_id not in self.known:
-                # A company number in no register: the owner stays as the PSC names it.
-                match.entity_id = None
-                match.method = "unmatched"
-                match.confidence = 0.0
-                match.reason = f"names UK company number {normalise_company_number(number)}, which is in no register collected"
-            elif match.entity_id is None and not number:
-                match.reason = "a corporate owner that gives no registration number"
+    def _corporate_pscs(self, db, context):
+        decisions = _Decisions(db, CORPORATE_PSC)
+        not_corporate = ", ".join(f"'{kind}'" for kind in NOT_CORPORATE)
+        # Most owners give a plain number ("5498655"): the register is joined in the query,
+        # on the number padded to 8 digits; any other number is looked up once normalised.
+        pages = _pages(
+            db,
+            "SELECT o.rowid, o.id, o.name, o.jurisdiction, o.company_number, c.id FROM entities o "
+            "LEFT JOIN entities c ON c.id = CASE WHEN o.company_number NOT GLOB '*[^0-9]*' "
+            "AND length(o.company_number) BETWEEN 1 AND 8 "
+            "THEN 'GB-COH-' || substr('00000000' || o.company_number, -8) END AND c.valid_to IS NULL "
+            "WHERE o.valid_to IS NULL AND instr(o.id, '/psc/') > 0 "
+            f"AND coalesce(o.entity_type, '') NOT IN ({not_corporate})",
+            rowid="o.rowid",
+        )
+        for rows in context.progress(pages, desc="corporate owners", unit="page"):
+            known = {row[5] for row in rows if row[5]}
+            known |= self._registered(db, (
+                company_entity_id(row[4]) for row in rows
+                if row[4] and not _plain_digits(row[4]) and not (row[3] and _is_foreign(row[3]))
+            ))
+            rows = [row[:5] for row in rows]
+            for _, entity_id, name, jurisdiction, number in rows:
+                yield from self._corporate_psc(entity_id, name, jurisdiction, number, decisions, known)
+
+    def _corporate_psc(self, entity_id, name, jurisdiction, number, decisions, known):
+        found = self.foreign_numbers.get((jurisdiction, _plain_number(number))) if number else None
+        if found and (entity_id, found) not in decisions.different:
+            yield EntityMatch(kind=CORPORATE_PSC, source_id=entity_id, entity_id=found, name=name,
+                              method="registration_number+jurisdiction", confidence=1.0,
+                              reason=f"registration number {number} in {jurisdiction}, as {found} records it")
+            return
+        if jurisdiction and _is_foreign(jurisdiction):
+            match = yield from self._overseas(CORPORATE_PSC, entity_id, name, jurisdiction, decisions)
+            if match.entity_id is None and match.method == "unmatched":
+                match.reason = (f"corporate owner registered in {jurisdiction} with no register record "
+                                f"(not in the Register of Overseas Entities either)")
             yield match
+            return
+        match = self._by_number(CORPORATE_PSC, entity_id, name, number, decisions, known)
+        if match.method == "company_number" and match.entity_id not in known:
+            # A company number in no register: the owner stays as the PSC names it.
+            match.entity_id = None
+            match.method = "unmatched"
+            match.confidence = 0.0
+            match.reason = f"names UK company number {normalise_company_number(number)}, which is in no register collected"
+        elif match.entity_id is None and not number:
+            match.reason = "a corporate owner that gives no registration number"
+        yield match
