@@ -11,6 +11,11 @@ Each runs in its own process so that its peak memory (max RSS) is its own.
     python benchmarks/bench_ccod.py [--rows 1000000] [--keep]
 
 Targets (issue 4): at most 2x the baseline's time, under 300 MB peak memory.
+
+The collector parses in a child process when a second core is free (the load
+average says so); ``INSPECT_KIT_CHILD_LOAD=1`` forces that, ``0`` keeps one
+process, ``--one-process`` times that too. Another busy process on a two-core
+machine leaves the two processes one core between them: measure on a quiet one.
 """
 
 from __future__ import annotations

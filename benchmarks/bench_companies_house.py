@@ -9,7 +9,7 @@ times, each in a fresh process so peak memory is its own:
 
 It reports the ratio and each process's peak memory (target: ratio <= 2, peak
 < 300 MB; when the collector parses in a child process, its peak is given too and
-the two add up). Run by hand:
+the two add up; see bench_ccod.py on when it parses in a child). Run by hand:
 
     python benchmarks/bench_companies_house.py --rows 1000000
     python benchmarks/bench_companies_house.py --rows 200000 --profile   # cProfile the collector
