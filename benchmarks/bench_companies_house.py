@@ -8,7 +8,8 @@ times, each in a fresh process so peak memory is its own:
   ``sqlite3.executemany`` into one flat table of the same file.
 
 It reports the ratio and each process's peak memory (target: ratio <= 2, peak
-< 300 MB). Run by hand:
+< 300 MB; when the collector parses in a child process, its peak is given too and
+the two add up; see bench_ccod.py on when it parses in a child). Run by hand:
 
     python benchmarks/bench_companies_house.py --rows 1000000
     python benchmarks/bench_companies_house.py --rows 200000 --profile   # cProfile the collector
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import subprocess
 import sys
@@ -154,32 +156,51 @@ start = time.perf_counter()
 code = subprocess.call(sys.argv[1:])
 seconds = time.perf_counter() - start
 peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(f"{seconds} {peak_kb} {code}")
+print(f"{seconds} {peak_kb} 0 {code}")
+"""
+
+# inspect-kit in this process: wall time, its peak, and the peak of the process that parses
+# (a forked child, when the collector runs in one; 0 when not).
+INSPECT_KIT = """
+import resource, sys, time
+from inspect_kit.cli import cli
+start = time.perf_counter()
+code = 0
+try:
+    cli.main(["collect", *sys.argv[1:]], standalone_mode=False)
+except Exception as error:
+    print(error, file=sys.stderr)
+    code = 1
+seconds = time.perf_counter() - start
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(f"{seconds} {own} {child} {code}")
 """
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    out = subprocess.run([sys.executable, "-c", TIMED, *command], capture_output=True, text=True, check=True)
-    seconds, peak_kb, code = out.stdout.split()
+def timed(command: list[str], script: str = TIMED, env: dict | None = None) -> tuple[float, float, float]:
+    """(seconds, peak MB, peak MB of a child process that parses)."""
+    out = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, check=True,
+                         env={**os.environ, **(env or {})})
+    seconds, peak_kb, child_kb, code = out.stdout.split()[-4:]
     if code != "0":
         raise SystemExit(f"{command} failed ({code}): {out.stderr}")
-    return float(seconds), int(peak_kb) / 1024
+    return float(seconds), int(peak_kb) / 1024, int(child_kb) / 1024
 
 
-def inspect_kit() -> list[str]:
-    return [str(Path(sys.executable).parent / "inspect-kit")]
-
-
-def bench(label, source, path, baseline_code, workdir, extra=()):
+def bench(label, source, path, baseline_code, workdir, one_process=False):
     db = workdir / f"{source}.db"
     flat = workdir / f"{source}-flat.db"
-    for p in (db, flat):
-        p.unlink(missing_ok=True)
-    base_s, base_mb = timed([sys.executable, "-c", baseline_code, str(path), str(flat)])
-    kit_s, kit_mb = timed([*inspect_kit(), "collect", source, str(path), "--db", str(db), "--no-progress", *extra])
-    print(f"{label}: inspect-kit {kit_s:.1f}s, peak {kit_mb:.0f} MB | baseline {base_s:.1f}s, peak {base_mb:.0f} MB "
-          f"| ratio {kit_s / base_s:.2f}x")
-    return kit_s / base_s
+    flat.unlink(missing_ok=True)
+    base_s, base_mb, _ = timed([sys.executable, "-c", baseline_code, str(path), str(flat)])
+    modes = [("", {})] + ([(" (one process)", {"INSPECT_KIT_CHILD_LOAD": "0"})] if one_process else [])
+    for mode, env in modes:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+        kit_s, kit_mb, child_mb = timed([source, str(path), "--db", str(db), "--no-progress"], INSPECT_KIT, env)
+        peak = f"peak {kit_mb:.0f} MB" + (f" + parsing child {child_mb:.0f} MB" if child_mb else "")
+        print(f"{label}{mode}: inspect-kit {kit_s:.1f}s, {peak} | baseline {base_s:.1f}s, peak {base_mb:.0f} MB "
+              f"| ratio {kit_s / base_s:.2f}x", flush=True)
 
 
 def profile(source, path, workdir):
@@ -203,6 +224,8 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dir", default=None, help="Working directory (default: a temporary one)")
     parser.add_argument("--profile", action="store_true", help="cProfile each collector instead of timing it")
+    parser.add_argument("--one-process", action="store_true",
+                        help="Also time each load kept in one process (INSPECT_KIT_CHILD_LOAD=0).")
     args = parser.parse_args()
     workdir = Path(args.dir or tempfile.mkdtemp(prefix="bench-ch-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -218,8 +241,8 @@ def main():
         profile("companies-house-bulk", companies, workdir)
         profile("psc-snapshot", psc, workdir)
         return
-    bench("BasicCompanyData", "companies-house-bulk", companies, BASELINE_CSV, workdir)
-    bench("PSC snapshot    ", "psc-snapshot", psc, BASELINE_JSONL, workdir)
+    bench("BasicCompanyData", "companies-house-bulk", companies, BASELINE_CSV, workdir, args.one_process)
+    bench("PSC snapshot    ", "psc-snapshot", psc, BASELINE_JSONL, workdir, args.one_process)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,10 @@ class Collector(Component):
     method = "collect"
     # Whether the command takes FILES (bulk files) or none (an API).
     takes_files: bool = True
+    # Whether collect() reads the registry (run.registry) while it runs. A bulk-file
+    # collector that does not (run.get_state is fine) may run in a child process
+    # while the core writes what it yields, on a second core.
+    reads_registry: bool = True
     # For monthly files: the publisher's download page and a regex for the file
     # links on it. With both set, ``collect NAME --latest`` fetches the newest file.
     latest_page: str | None = None

@@ -9,17 +9,24 @@ ended with ``valid_to``, never deleted.
 
 Large loads take faster paths that leave the same registry: a run that writes
 a large share of a table builds its secondary indexes after the load (in the
-same transaction), and a full snapshot keeps the keys it delivered only when
-the source has current rows that may need ending (see ``_Loader``).
+same transaction), a full snapshot keeps the keys it delivered only when
+the source has current rows that may need ending, and a bulk-file collector
+parses in a child process on a free second core while this one writes (see
+``_Loader`` and ``_ChildLoad``).
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import io
 import json
 import operator
+import os
+import pickle
+import signal
 import sqlite3
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +35,7 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
-from .api import Component, PluginError
+from .api import Component, PluginError, SourceError
 from .records import CONTRACT_RECORDS, Ended, Record, Rejected, Update, sql_type
 
 SCHEMA_VERSION = 1
@@ -339,6 +346,8 @@ class Run:
     show_progress: bool = False
     snapshot_classes: set = field(default_factory=set)
     _state_updates: dict[str, Any] = field(default_factory=dict)
+    # The saved state read before the collector runs in a child process (see _ChildLoad).
+    _saved_state: dict[str, Any] | None = None
 
     def full_snapshot(self, *record_classes: type[Record]) -> None:
         """Declare that this run delivers every current row of these tables for this source.
@@ -355,6 +364,8 @@ class Run:
         """A value this collector saved in an earlier successful run (e.g. a sync timestamp)."""
         if key in self._state_updates:
             return self._state_updates[key]
+        if self._saved_state is not None:
+            return self._saved_state.get(key, default)
         row = self.registry.conn.execute(
             "SELECT value FROM collector_state WHERE collector = ? AND key = ?",
             (self.collector, key),
@@ -537,7 +548,7 @@ class Registry:
                 cache_dir=Path(cache_dir) if cache_dir else None,
                 show_progress=show_progress,
             )
-            report = _Loader(self, run).load(collector.collect(run))
+            report = _Loader(self, run).load_collector(collector)
             for key, value in run._state_updates.items():
                 self.conn.execute(
                     "INSERT OR REPLACE INTO collector_state (collector, key, value, updated_at) "
@@ -724,20 +735,110 @@ def _unique_tables(classes: list[type[Record]]) -> list[type[Record]]:
     return list(seen.values())
 
 
-class _TableLoad:
-    """One record class during one run: its pending batch, its SQL and its bookkeeping."""
+class _Batcher:
+    """The front half of a load: items -> converted rows in batches, rejects, ends.
 
-    __slots__ = ("writer", "convert", "batch", "sql", "provenance", "started", "snapshot",
+    It never touches the connection; what it produces goes to ``emit`` as
+    operations (``"rows"``, ``"rejects"``, ``"end"``, ``"run"``) that a ``_Store``
+    applies in order. The two halves run in one process, or the batcher runs in a
+    child process with the collector (see ``_ChildLoad``).
+    """
+
+    def __init__(self, run: Run, writer_for, emit):
+        self.run = run
+        self.writer_for = writer_for
+        self.emit = emit
+        self.tables: dict[type[Record], list] = {}  # class -> [convert, pending rows]
+        self.rejects: list[tuple] = []
+        self.run_seen: tuple | None = None
+
+    def feed(self, items) -> None:
+        tables = self.tables
+        batch_size = BATCH_SIZE
+        for item in items:
+            table = tables.get(item.__class__)
+            if table is None:
+                self._other(item)
+                continue
+            try:
+                row = table[0](item)
+            except ValueError as error:
+                self._reject_record(item, error)
+                continue
+            batch = table[1]
+            batch.append(row)
+            if len(batch) >= batch_size:
+                self._send(item.__class__, table)
+        for record_class, table in tables.items():
+            self._send(record_class, table)
+        self._send_rejects()
+
+    def _sync_run(self) -> None:
+        """Tell the store what of the run a collector may change while it runs."""
+        run = self.run
+        seen = (run.as_of, run.source, frozenset(run.snapshot_classes))
+        if seen != self.run_seen:
+            self.run_seen = seen
+            self.emit(("run", seen))
+
+    def _send(self, record_class, table) -> None:
+        if table[1]:
+            self._sync_run()
+            self.emit(("rows", record_class, table[1]))
+            table[1] = []
+
+    def _other(self, item) -> None:
+        """Everything but a record of a class already seen in this run."""
+        if isinstance(item, Record):
+            record_class = type(item)
+            if record_class.__derived__:
+                raise PluginError(f"collectors may not yield derived records ({record_class.__table__})")
+            table = self.tables[record_class] = [self.writer_for(record_class).convert, []]
+            try:
+                table[1].append(table[0](item))
+            except ValueError as error:
+                self._reject_record(item, error)
+        elif isinstance(item, Rejected):
+            self._reject(item.source or self.run.source, item.line, item.raw, item.error)
+        elif isinstance(item, Ended):
+            table = self.tables.get(item.record_class)
+            if table is not None:
+                self._send(item.record_class, table)
+            self._sync_run()
+            self.emit(("end", item))
+        else:
+            raise PluginError(
+                f"collector {self.run.collector!r} yielded {item!r}: "
+                "expected a Record, Rejected or Ended"
+            )
+
+    def _reject_record(self, record: Record, error: ValueError) -> None:
+        raw = json.dumps({k: v for k, v in record.values().items() if v is not None}, default=str)
+        self._reject(self.run.source, record.line, raw, str(error))
+
+    def _reject(self, source, line, raw, error) -> None:
+        self.rejects.append((self.run.run_id, source, line, raw, error))
+        if len(self.rejects) >= BATCH_SIZE:
+            self._send_rejects()
+
+    def _send_rejects(self) -> None:
+        if self.rejects:
+            self.emit(("rejects", self.rejects))
+            self.rejects = []
+
+
+class _TableLoad:
+    """One record class during one run: its SQL and its bookkeeping."""
+
+    __slots__ = ("writer", "sql", "provenance", "started", "snapshot",
                  "rows_at_start", "changed", "seen", "deferred_indexes")
 
     def __init__(self, writer: TableWriter):
         self.writer = writer
-        self.convert = writer.convert
-        self.batch: list[tuple] = []
         self.sql = ""
         self.provenance: tuple | None = None
-        self.started = False  # set by the first flush
-        self.snapshot = False  # a full snapshot of this table (known at the first flush)
+        self.started = False  # set by the first write
+        self.snapshot = False  # a full snapshot of this table (known at the first write)
         self.rows_at_start = 0
         self.changed = 0
         self.seen: str | None = None  # temp table of delivered keys, when rows may need ending
@@ -756,6 +857,11 @@ class _Loader:
       current rows that may need ending (not on a first load);
     - each record costs one dictionary lookup, one generated ``convert`` call
       and one list append; the run's provenance is written into the SQL.
+
+    A fourth uses the machine's second core: a collector that does not read the
+    registry while it runs (``reads_registry = False``) runs with the converting
+    half of the load (``_Batcher``) in a forked child process, which pipes
+    batches of rows to this process; here only SQLite works (``_ChildLoad``).
     """
 
     def __init__(self, registry: Registry, run: Run):
@@ -764,57 +870,44 @@ class _Loader:
         self.run = run
         self.tables: dict[type[Record], _TableLoad] = {}
         self.report = RunReport(run.run_id, run.collector)
-        self.rejects: list[tuple] = []
 
     def load(self, items) -> RunReport:
-        tables = self.tables
-        batch_size = BATCH_SIZE
-        for item in items:
-            table = tables.get(item.__class__)
-            if table is None:
-                self._other(item)
-                continue
-            try:
-                row = table.convert(item)
-            except ValueError as error:
-                self._reject_record(item, error)
-                continue
-            batch = table.batch
-            batch.append(row)
-            if len(batch) >= batch_size:
-                self._flush(table)
-        for table in tables.values():
-            self._flush(table)
-        self._flush_rejects()
-        for table in tables.values():
+        _Batcher(self.run, self.registry.writer, self.apply).feed(items)
+        return self.finish()
+
+    def load_collector(self, collector) -> RunReport:
+        """Run the collector here, or in a child process when it can and it pays."""
+        if _ChildLoad.suits(collector):
+            _ChildLoad(self, collector).run()
+            return self.finish()
+        return self.load(collector.collect(self.run))
+
+    def finish(self) -> RunReport:
+        for table in self.tables.values():
             self._restore_indexes(table)
         self._end_missing()
         return self.report
 
-    def _other(self, item) -> None:
-        """Everything but a record of a class already seen in this run."""
-        if isinstance(item, Record):
-            record_class = type(item)
-            if record_class.__derived__:
-                raise PluginError(f"collectors may not yield derived records ({record_class.__table__})")
-            table = self.tables[record_class] = _TableLoad(self.registry.writer(record_class))
-            try:
-                table.batch.append(table.convert(item))
-            except ValueError as error:
-                self._reject_record(item, error)
-        elif isinstance(item, Rejected):
-            self._reject(item.source or self.run.source, item.line, item.raw, item.error)
-        elif isinstance(item, Ended):
-            self._end(item)
-        else:
-            raise PluginError(
-                f"collector {self.run.collector!r} yielded {item!r}: "
-                "expected a Record, Rejected or Ended"
-            )
+    def apply(self, operation: tuple) -> None:
+        """Carry out one operation of a ``_Batcher``, in the order it was made."""
+        kind = operation[0]
+        if kind == "rows":
+            self._write(operation[1], operation[2])
+        elif kind == "run":
+            self.run.as_of, self.run.source, snapshot = operation[1]
+            self.run.snapshot_classes = set(snapshot)
+        elif kind == "rejects":
+            self._write_rejects(operation[1])
+        elif kind == "end":
+            self._end(operation[1])
+        else:  # pragma: no cover - a programming error
+            raise AssertionError(f"unknown load operation {kind!r}")
 
-    def _reject_record(self, record: Record, error: ValueError) -> None:
-        raw = json.dumps({k: v for k, v in record.values().items() if v is not None}, default=str)
-        self._reject(self.run.source, record.line, raw, str(error))
+    def _table(self, record_class: type[Record]) -> _TableLoad:
+        table = self.tables.get(record_class)
+        if table is None:
+            table = self.tables[record_class] = _TableLoad(self.registry.writer(record_class))
+        return table
 
     def _start(self, table: _TableLoad) -> None:
         """Before the first write to a table: what is there, and what must be tracked."""
@@ -833,10 +926,8 @@ class _Loader:
             # WITHOUT ROWID: the key is the table, one B-tree instead of a table and its index.
             self.conn.execute(f"CREATE TABLE {table.seen} ({key}, PRIMARY KEY ({key})) WITHOUT ROWID")
 
-    def _flush(self, table: _TableLoad) -> None:
-        batch = table.batch
-        if not batch:
-            return
+    def _write(self, record_class: type[Record], batch: list[tuple]) -> None:
+        table = self._table(record_class)
         if not table.started:
             self._start(table)
         provenance = (self.run.collector, self.run.run_id, self.run.as_of)
@@ -853,7 +944,7 @@ class _Loader:
             cursor = self.conn.executemany(table.sql, batch)
         except (sqlite3.InterfaceError, sqlite3.ProgrammingError) as error:  # e.g. a dict for text
             raise PluginError(
-                f"collector {self.run.collector!r} gave {table.writer.record_class.__table__} "
+                f"collector {self.run.collector!r} gave {record_class.__table__} "
                 f"a value SQLite cannot store: {error}"
             ) from None
         table.changed += cursor.rowcount
@@ -861,7 +952,6 @@ class _Loader:
         self.report.records += len(batch)
         if table.seen:
             self._remember_keys(table, batch)
-        batch.clear()
 
     def _remember_keys(self, table: _TableLoad, batch: list[tuple]) -> None:
         """Add a batch's keys to the snapshot's delivered keys."""
@@ -886,30 +976,21 @@ class _Loader:
             self.conn.execute(sql)
         table.deferred_indexes = None
 
-    def _reject(self, source, line, raw, error) -> None:
-        self.rejects.append((self.run.run_id, source, line, raw, error))
-        self.report.rejected += 1
-        if len(self.rejects) >= BATCH_SIZE:
-            self._flush_rejects()
-
-    def _flush_rejects(self) -> None:
-        if self.rejects:
-            self.conn.executemany(
-                "INSERT INTO rejected_records (run_id, source, line, raw, error) VALUES (?, ?, ?, ?, ?)",
-                self.rejects,
-            )
-            self.rejects.clear()
+    def _write_rejects(self, rejects: list[tuple]) -> None:
+        self.conn.executemany(
+            "INSERT INTO rejected_records (run_id, source, line, raw, error) VALUES (?, ?, ?, ?, ?)",
+            rejects,
+        )
+        self.report.rejected += len(rejects)
 
     def _end(self, item: Ended) -> None:
         record_class = item.record_class
-        table = self.tables.get(record_class)
-        if table is not None:
-            self._flush(table)
         where = " AND ".join(f"{_quote(k)} = ?" for k in record_class.__key__)
         try:
             key = [item.key[k] for k in record_class.__key__]
         except KeyError as missing:
-            self._reject(self.run.source, item.line, json.dumps(item.key, default=str), f"end: key {missing} missing")
+            self._write_rejects([(self.run.run_id, self.run.source, item.line,
+                                  json.dumps(item.key, default=str), f"end: key {missing} missing")])
             return
         cursor = self.conn.execute(
             f"UPDATE {_quote(record_class.__table__)} SET valid_to = ?, ended_run_id = ? "
@@ -941,3 +1022,187 @@ class _Loader:
             self.report.ended += cursor.rowcount
             if table is not None and table.seen:
                 self.conn.execute(f"DROP TABLE {table.seen}")
+
+
+class _NoRegistry:
+    """What ``run.registry`` is in a child process: a collector that said it does not read it, may not."""
+
+    def __getattr__(self, name):
+        raise PluginError(
+            "this collector declared reads_registry = False and runs in a child process: "
+            "it cannot use run.registry"
+        )
+
+
+class _ChildLoad:
+    """Run a collector and the converting half of the load in a forked child process.
+
+    The child pickles batches of converted rows (and rejects, ends, run changes)
+    into a pipe; this process unpickles them and does the SQLite work, so that
+    parsing and writing overlap on two cores. The pipe is bounded by the
+    operating system, so a child that is ahead waits: memory stays flat.
+
+    The transaction stays in this process: a failure in the child comes back as
+    the exception it was (or a ``PluginError`` naming it) and the run rolls back;
+    a failure here kills the child. Only for collectors that do not read the
+    registry while they run (``reads_registry = False``), where ``os.fork`` exists
+    and a second core is free to use (the last minute's load average leaves one).
+    Not a writer thread: ``executemany`` lets go of the GIL only inside each
+    row's ``sqlite3_step`` and must take it back for the next row, so a thread
+    writing and a thread parsing took turns (measured: no gain).
+    """
+
+    # INSPECT_KIT_CHILD_LOAD=0 keeps every load in one process; 1 forks even on one core (tests).
+    ENV = "INSPECT_KIT_CHILD_LOAD"
+
+    def __init__(self, loader: _Loader, collector):
+        self.loader = loader
+        self.collector = collector
+
+    @classmethod
+    def suits(cls, collector) -> bool:
+        setting = os.environ.get(cls.ENV, "").strip()
+        if setting == "0" or getattr(collector, "reads_registry", True) or not hasattr(os, "fork"):
+            return False
+        if setting == "1":
+            return True
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            cores = os.cpu_count() or 1
+        # A core kept busy by others makes the two processes share one: then the
+        # pickling only adds time (measured), so the load stays in one process.
+        return cores >= 2 and os.getloadavg()[0] < cores - 0.75
+
+    def run(self) -> None:
+        run = self.loader.run
+        # The collector's saved state, read now: the child does not use the connection.
+        run._saved_state = {
+            key: json.loads(value)
+            for key, value in self.loader.conn.execute(
+                "SELECT key, value FROM collector_state WHERE collector = ?", (run.collector,)
+            )
+        }
+        sys.stdout.flush()
+        sys.stderr.flush()
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child (its coverage is not collected)
+            os.close(read_end)
+            self._child(run, write_end)
+        os.close(write_end)
+        try:
+            with open(read_end, "rb", buffering=1 << 20) as pipe:
+                self._parent(run, pipe)
+        except BaseException:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            raise
+        finally:
+            os.waitpid(pid, 0)
+
+    def _parent(self, run: Run, pipe) -> None:
+        apply = self.loader.apply
+        classes = self.loader.registry.record_classes
+        load = pickle.load
+        while True:
+            try:
+                operation = load(pipe)
+            except EOFError:
+                raise PluginError(
+                    f"collector {run.collector!r}: its process ended without finishing (killed?)"
+                ) from None
+            kind = operation[0]
+            if kind == "rows":
+                apply(("rows", classes[operation[1]], operation[2]))
+                continue
+            if kind == "run":
+                as_of, source, snapshot = operation[1]
+                apply(("run", (as_of, source, {classes[i] for i in snapshot})))
+                continue
+            if kind == "done":
+                run.as_of, run.source, snapshot, state = operation[1]
+                run.snapshot_classes = {classes[i] for i in snapshot}
+                run._state_updates.update(state)
+                return
+            if kind == "error":
+                raise operation[1]
+            if kind == "print":
+                getattr(sys, operation[1]).write(operation[2])
+                continue
+            apply(operation)
+
+    def _child(self, run: Run, write_end: int) -> None:  # pragma: no cover - runs in the child
+        code = 0
+        pipe = open(write_end, "wb", buffering=1 << 20)
+        dump = pickle.Pickler(pipe, pickle.HIGHEST_PROTOCOL)
+
+        # A table travels as its position among the registered ones (both processes know them).
+        positions = {record_class: i for i, record_class in enumerate(self.loader.registry.record_classes)}
+
+        def emit(operation):
+            kind = operation[0]
+            if kind == "rows":
+                operation = ("rows", positions[operation[1]], operation[2])
+            elif kind == "run":
+                as_of, source, snapshot = operation[1]
+                operation = ("run", (as_of, source, frozenset(positions[c] for c in snapshot)))
+            dump.dump(operation)
+            dump.clear_memo()
+
+        try:
+            run.registry = _NoRegistry()
+            for name in ("stdout", "stderr"):
+                if getattr(sys, name) is not getattr(sys, f"__{name}__"):
+                    # Redirected in Python (a test's capture): what the collector prints goes there.
+                    setattr(sys, name, _Forward(name, emit))
+            _Batcher(run, self.loader.registry.writer, emit).feed(self.collector.collect(run))
+            snapshot = frozenset(positions[c] for c in run.snapshot_classes)
+            emit(("done", (run.as_of, run.source, snapshot, run._state_updates)))
+        except BaseException as error:  # noqa: BLE001 - every failure goes to the parent
+            code = 1
+            try:
+                emit(("error", _portable(error)))
+            except BaseException:  # noqa: BLE001 - the parent is gone, or cannot be told
+                pass
+        finally:
+            try:
+                pipe.close()
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                # No cleanup of the parent's objects (the SQLite connection above all).
+                os._exit(code)
+
+
+class _Forward(io.TextIOBase):
+    """A child's sys.stdout or sys.stderr that sends what is written to the parent's."""
+
+    def __init__(self, name: str, emit):
+        self.name = name
+        self.emit = emit
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.emit(("print", self.name, text))
+        return len(text)
+
+
+def _portable(error: BaseException) -> BaseException:
+    """The child's exception as it was when it pickles, else a ``PluginError`` naming it."""
+    import traceback
+
+    try:
+        copy = pickle.loads(pickle.dumps(error))
+        if type(copy) is not type(error):
+            raise TypeError
+    except Exception:  # noqa: BLE001 - anything that does not survive pickling
+        copy = PluginError(f"{type(error).__name__}: {error}")
+    if not isinstance(error, (KeyboardInterrupt, PluginError, SourceError)):
+        # An unexpected error keeps its traceback from the child, as a note.
+        copy.add_note("".join(traceback.format_exception(error)).rstrip())
+    return copy

@@ -109,6 +109,7 @@ class BasicCompanyDataCollector(Collector):
     )
     latest_page = "http://download.companieshouse.gov.uk/en_output.html"
     latest_pattern = r"BasicCompanyDataAsOneFile-\d{4}-\d{2}-\d{2}\.zip"
+    reads_registry = False  # only its files: the core may parse them on a second core
     options = (
         Option("partial", "The files are an extract, not the whole register: end no companies "
                "missing from them.", default=False, is_flag=True),

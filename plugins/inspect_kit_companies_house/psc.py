@@ -90,6 +90,17 @@ def _valid_date(value: str) -> str:
     return datetime.date.fromisoformat(value).isoformat()
 
 
+def _company_id(company_number) -> str | None:
+    if isinstance(company_number, str):
+        return _cached_company_id(company_number)
+    return company_entity_id(company_number)  # whatever else a line holds, unhashable included
+
+
+@functools.lru_cache(maxsize=4096)  # a company's PSC lines come together in the snapshot
+def _cached_company_id(company_number: str) -> str | None:
+    return company_entity_id(company_number)
+
+
 def iso_date(value: Any, field: str) -> str | None:
     if value is None or value == "":
         return None
@@ -153,7 +164,7 @@ def psc_records(company_number: str, data: dict, *, line: int | None = None) -> 
     Raises ``PscError`` for an item that cannot be mapped (unknown kind, bad date,
     no id); nothing is yielded for it, so the caller can reject it whole.
     """
-    company_id = company_entity_id(company_number)
+    company_id = _company_id(company_number)
     if not company_id:
         raise PscError("no company_number")
     if not isinstance(data, dict):

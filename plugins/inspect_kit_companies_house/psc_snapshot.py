@@ -39,6 +39,7 @@ class PscSnapshotCollector(Collector):
     )
     latest_page = "http://download.companieshouse.gov.uk/en_pscdata.html"
     latest_pattern = r"persons-with-significant-control-snapshot-\d{4}-\d{2}-\d{2}\.zip"
+    reads_registry = False  # only its files: the core may parse them on a second core
     options = (
         Option("partial", "The files are an extract, not the whole snapshot: end no relationships "
                "missing from them and expect no totals trailer.", default=False, is_flag=True),

@@ -34,6 +34,7 @@ class LandRegistryCollector(Collector):
 
     dataset = ""
     latest_page = API_BASE
+    reads_registry = False  # only its file and run.get_state: the core may parse it on a second core
     options = (
         Option("encoding", help="Text encoding of the CSV.", default="utf-8-sig"),
         Option("no_trailer", help="Accept a file without the 'Row Count' trailer (a hand-made extract).",

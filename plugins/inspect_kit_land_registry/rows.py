@@ -147,7 +147,9 @@ class Layout:
                     title_number=title_number,
                     position=position,
                     name=name or None,
-                    company_number=company_number(number, overseas) if number else None,
+                    # Most CCOD numbers are plain digits: padded here, without a call.
+                    company_number=(number.zfill(8) if not overseas and number.isdigit()
+                                    else company_number(number, overseas) if number else None),
                     proprietorship_category=fields[category_i].strip() or None,
                     country_incorporated=country,
                     country_incorporated_as_given=country_as_given,
