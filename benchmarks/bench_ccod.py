@@ -12,9 +12,8 @@ Each runs in its own process so that its peak memory (max RSS) is its own.
 
 Targets (issue 4): at most 2x the baseline's time, under 300 MB peak memory.
 
-The collector parses in a child process when a second core is free (the load
-average says so); ``INSPECT_KIT_CHILD_LOAD=1`` forces that, ``0`` keeps one
-process, ``--one-process`` times that too. Another busy process on a two-core
+The collector parses in a child process when the machine has a second core;
+``INSPECT_KIT_CHILD_LOAD=0`` keeps one process, and ``--one-process`` times that too. Another busy process on a two-core
 machine leaves the two processes one core between them: measure on a quiet one.
 """
 

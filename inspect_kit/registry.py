@@ -1046,7 +1046,7 @@ class _ChildLoad:
     the exception it was (or a ``PluginError`` naming it) and the run rolls back;
     a failure here kills the child. Only for collectors that do not read the
     registry while they run (``reads_registry = False``), where ``os.fork`` exists
-    and a second core is free to use (the last minute's load average leaves one).
+    and the process may use two cores or more.
     Not a writer thread: ``executemany`` lets go of the GIL only inside each
     row's ``sqlite3_step`` and must take it back for the next row, so a thread
     writing and a thread parsing took turns (measured: no gain).
@@ -1070,9 +1070,9 @@ class _ChildLoad:
             cores = len(os.sched_getaffinity(0))
         except AttributeError:  # not Linux
             cores = os.cpu_count() or 1
-        # A core kept busy by others makes the two processes share one: then the
-        # pickling only adds time (measured), so the load stays in one process.
-        return cores >= 2 and os.getloadavg()[0] < cores - 0.75
+        # On a machine whose other core is kept busy, the pickling costs about an
+        # eighth more CPU; on a free one the load takes a quarter less time.
+        return cores >= 2
 
     def run(self) -> None:
         run = self.loader.run
@@ -1086,6 +1086,7 @@ class _ChildLoad:
         sys.stdout.flush()
         sys.stderr.flush()
         read_end, write_end = os.pipe()
+        _widen_pipe(write_end)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child (its coverage is not collected)
             os.close(read_end)
@@ -1175,6 +1176,21 @@ class _ChildLoad:
             finally:
                 # No cleanup of the parent's objects (the SQLite connection above all).
                 os._exit(code)
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let the child work a batch or so ahead of the parent (Linux).
+
+    Through the default 64 KiB pipe the two processes take turns (measured: no
+    faster than one process); through the largest pipe an unprivileged process
+    may have (1 MiB by default), a 1M-row CCOD load takes a quarter less time.
+    """
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass  # another system, or a smaller limit: the load still works, with less overlap
 
 
 class _Forward(io.TextIOBase):
