@@ -1,5 +1,10 @@
 """Small collectors for tests: they yield what they are given."""
 
+import os
+import subprocess
+import sys
+import textwrap
+
 from inspect_kit import Collector
 
 
@@ -39,3 +44,28 @@ def data_dump(registry):
         for table in registry.db.table_names()
         if table not in skip
     }
+
+
+def collect_until_killed(db, collect_body: str, *, reads_registry=True, before="", env=None):
+    """Run a ``ListCollector`` whose ``collect`` is ``collect_body`` in a fresh Python, into ``db``.
+
+    The body kills a process midway (``os`` and ``signal`` are imported; ``Title``
+    too); ``before`` runs once the registry is open. Returns the finished process.
+    """
+    body = textwrap.indent(textwrap.dedent(collect_body).strip(), " " * 8)
+    script = "\n".join([
+        "import os, signal, sys",
+        f"sys.path.insert(0, {os.path.dirname(__file__)!r})",
+        "from helpers import ListCollector",
+        "from inspect_kit import Title",
+        "from inspect_kit.registry import Registry",
+        "class Killer(ListCollector):",
+        f"    reads_registry = {reads_registry!r}",
+        "    def collect(self, run):",
+        body,
+        f"registry = Registry({str(db)!r})",
+        textwrap.dedent(before).strip(),
+        'registry.collect(Killer([], name="ccod"))',
+    ])
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)

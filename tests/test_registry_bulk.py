@@ -4,16 +4,12 @@ first load): the registry they leave must be exactly the one the row-by-row path
 ``BATCH_SIZE`` is made small here so that a few hundred rows take the large-load paths.
 """
 
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import textwrap
 from dataclasses import dataclass
 
 import pytest
-from helpers import ListCollector, data_dump, table_rows
+from helpers import ListCollector, collect_until_killed, data_dump, table_rows
 
 from inspect_kit import Ended, Entity, PluginError, Record, Title, TitleProprietor
 from inspect_kit import registry as registry_module
@@ -101,26 +97,11 @@ def test_a_large_run_that_fails_leaves_tables_and_indexes_as_they_were(tmp_path,
 
 def test_a_large_run_killed_halfway_leaves_tables_and_indexes_as_they_were(tmp_path):
     db = tmp_path / "registry.db"
-    script = textwrap.dedent(
-        f"""
-        import os, signal, sys
-        sys.path.insert(0, {os.path.dirname(__file__)!r})
-        from helpers import ListCollector
-        from inspect_kit import Title
-        from inspect_kit.registry import Registry
-
-        class Killer(ListCollector):
-            def collect(self, run):
-                for n in range(30_000):
-                    yield Title(title_number=f"EX{{n}}", postcode="ZZ1 1ZZ")
-                os.kill(os.getpid(), signal.SIGKILL)
-
-        registry = Registry({str(db)!r})
-        print(registry.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0], flush=True)
-        registry.collect(Killer([], name="ccod"))
-        """
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    result = collect_until_killed(db, """
+        for n in range(30_000):
+            yield Title(title_number=f"EX{n}", postcode="ZZ1 1ZZ")
+        os.kill(os.getpid(), signal.SIGKILL)
+    """, before='print(registry.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0], flush=True)')
     assert result.returncode == -signal.SIGKILL, result.stderr
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -9,11 +9,9 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
-import textwrap
 
 import pytest
-from helpers import ListCollector, data_dump, table_rows
+from helpers import ListCollector, collect_until_killed, data_dump, table_rows
 from test_registry_bulk import months, titles
 
 from inspect_kit import CareHome, PluginError, Rejected, SourceError, Title, TitleProprietor
@@ -192,30 +190,14 @@ def test_a_collector_in_the_child_cannot_use_the_registry(tmp_path, child):
 
 def test_parent_killed_halfway_leaves_the_registry_as_it_was_and_the_child_ends(tmp_path):
     db = tmp_path / "registry.db"
-    script = textwrap.dedent(
-        f"""
-        import os, signal, sys
-        sys.path.insert(0, {os.path.dirname(__file__)!r})
-        from helpers import ListCollector
-        from inspect_kit import Title
-        from inspect_kit.registry import Registry
-
-        class Killer(ListCollector):
-            reads_registry = False
-            def collect(self, run):
-                for n in range(30_000):
-                    yield Title(title_number=f"EX{{n}}", postcode="ZZ1 1ZZ")
-                print(os.getpid(), flush=True)
-                os.kill(os.getppid(), signal.SIGKILL)  # the writing parent
-                for n in range(30_000, 60_000):
-                    yield Title(title_number=f"EX{{n}}", postcode="ZZ1 1ZZ")
-
-        registry = Registry({str(db)!r})
-        registry.collect(Killer([], name="ccod"))
-        """
-    )
-    env = {**os.environ, "INSPECT_KIT_CHILD_LOAD": "1"}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    result = collect_until_killed(db, """
+        for n in range(30_000):
+            yield Title(title_number=f"EX{n}", postcode="ZZ1 1ZZ")
+        print(os.getpid(), flush=True)
+        os.kill(os.getppid(), signal.SIGKILL)  # the writing parent
+        for n in range(30_000, 60_000):
+            yield Title(title_number=f"EX{n}", postcode="ZZ1 1ZZ")
+    """, reads_registry=False, env={"INSPECT_KIT_CHILD_LOAD": "1"})
     assert result.returncode == -signal.SIGKILL, result.stderr
     child_pid = int(result.stdout.split()[0])
     with pytest.raises(ProcessLookupError):  # the child ended too (its pipe broke)
