@@ -11,7 +11,7 @@ Large loads take faster paths that leave the same registry: a run that writes
 a large share of a table builds its secondary indexes after the load (in the
 same transaction), a full snapshot keeps the keys it delivered only when
 the source has current rows that may need ending, and a bulk-file collector
-parses in a child process on a free second core while this one writes (see
+parses in a child process on a second core while this one writes (see
 ``_Loader`` and ``_ChildLoad``).
 """
 
@@ -598,16 +598,16 @@ class Registry:
             if record_class.__producer__:
                 self._delete_results(record_class.__table__, record_class.__producer__, producer)
         pending: dict[str, list[tuple]] = {}  # SQL -> rows or update parameters waiting for it
-        tables: dict[str, str] = {}  # INSERT SQL -> its table, until its first batch is written
-        updated: dict[str, tuple] = {}  # UPDATE SQL -> (table, columns), until its first batch is written
+        # SQL -> (its table, the columns an UPDATE sets or None for an INSERT), until its first batch is written
+        unwritten: dict[str, tuple[str, tuple[str, ...] | None]] = {}
         rebuild: list[str] = []  # indexes dropped for a large result, to build again at the end
         stored = 0
         version = getattr(component, "version", None)
         for item in items:
             if isinstance(item, Update):
-                sql = _update_sql(item.record_class, tuple(item.values))
-                if sql not in pending:
-                    updated[sql] = (item.record_class.__table__, tuple(item.values))
+                columns = tuple(item.values)
+                sql = _update_sql(item.record_class, columns)
+                target = (item.record_class.__table__, columns)
                 row = (*item.values.values(), *(item.key[k] for k in item.record_class.__key__))
             else:
                 if not isinstance(item, Record) or not item.__derived__:
@@ -628,21 +628,22 @@ class Registry:
                 except ValueError as error:
                     raise PluginError(f"{component.kind} {component.name!r}: {error}") from None
                 sql = writer.insert_sql
+                target = (record_class.__table__, None)
             batch = pending.get(sql)
             if batch is None:
                 batch = pending[sql] = []
-                if not isinstance(item, Update):
-                    tables[sql] = item.__table__
+                unwritten[sql] = target
             batch.append(row)
             stored += 1
             if len(batch) >= BATCH_SIZE:
-                table = tables.pop(sql, None)
-                if table and self.conn.execute(f"SELECT 1 FROM {_quote(table)} LIMIT 1").fetchone() is None:
-                    # A large result into an empty table: index it once at the end.
-                    rebuild += _drop_secondary_indexes(self.conn, table)
-                elif sql in updated:
-                    # Many updates of one column: its indexes are built again once at the end.
-                    rebuild += _drop_secondary_indexes(self.conn, *updated.pop(sql))
+                if sql in unwritten:
+                    table, columns = unwritten.pop(sql)
+                    # A large result into an empty table, or many updates of some columns:
+                    # the indexes concerned are built once at the end.
+                    if columns is not None or self.conn.execute(
+                        f"SELECT 1 FROM {_quote(table)} LIMIT 1"
+                    ).fetchone() is None:
+                        rebuild += _drop_secondary_indexes(self.conn, table, columns)
                 self.conn.executemany(sql, batch)
                 batch.clear()
         for sql, batch in pending.items():
@@ -704,8 +705,10 @@ def _drop_secondary_indexes(conn: sqlite3.Connection, table: str, columns=None) 
     ).fetchall():
         if index in unique:
             continue
-        if columns is not None and not {row[2] for row in conn.execute(f"PRAGMA index_info({_quote(index)})")} & set(columns):
-            continue
+        if columns is not None:
+            indexed = {row[2] for row in conn.execute(f"PRAGMA index_info({_quote(index)})")}
+            if not indexed & set(columns):
+                continue
         conn.execute(f"DROP INDEX {_quote(index)}")
         dropped.append(sql)
     return dropped
@@ -739,7 +742,7 @@ class _Batcher:
     """The front half of a load: items -> converted rows in batches, rejects, ends.
 
     It never touches the connection; what it produces goes to ``emit`` as
-    operations (``"rows"``, ``"rejects"``, ``"end"``, ``"run"``) that a ``_Store``
+    operations (``"rows"``, ``"rejects"``, ``"end"``, ``"run"``) that a ``_Loader``
     applies in order. The two halves run in one process, or the batcher runs in a
     child process with the collector (see ``_ChildLoad``).
     """
