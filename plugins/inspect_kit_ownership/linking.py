@@ -13,8 +13,6 @@ method, confidence and reason; ambiguous names go to ``match_candidates``.
 
 from __future__ import annotations
 
-import json
-
 from inspect_kit import Provider, Resolver, TitleProprietor, Update
 from inspect_kit.jurisdictions import country_code
 from inspect_kit.matching import (
@@ -25,6 +23,7 @@ from inspect_kit.matching import (
 )
 
 from .decisions import load_decisions
+from .registered import COMPANY_ID_PREFIX, RegisteredCompanies
 from .tables import CCOD_PROPRIETOR, CORPORATE_PSC, OCOD_PROPRIETOR, PROVIDER, EntityMatch, MatchCandidate
 
 # Entity types that are never a company to link to.
@@ -43,11 +42,6 @@ def proprietor_key(name: str | None, country: str | None) -> str:
 def _plain_number(number: str) -> str:
     """A foreign registration number as filers write it: no spaces, upper case, no leading zeros."""
     return "".join(number.split()).upper().lstrip("0")
-
-
-def _plain_digits(number: str) -> bool:
-    """A number the query pads itself: up to 8 ASCII digits."""
-    return number.isascii() and number.isdigit() and len(number) <= 8
 
 
 def _is_foreign(code: str | None) -> bool:
@@ -101,7 +95,7 @@ class EntityLinker(Resolver):
         overseas_loose: dict[str, list[tuple]] = {}
         foreign_numbers: dict[tuple[str, str], str] = {}
         # Only the few entities a name or a foreign number can point to are held in memory;
-        # company numbers are looked up in the register page by page.
+        # for the millions of companies, one bit each says whether it is registered.
         for entity_id, name, entity_type, jurisdiction, number in db.execute(
             "SELECT id, name, entity_type, jurisdiction, company_number FROM entities "
             "WHERE valid_to IS NULL AND (entity_type = 'overseas_entity' OR company_number LIKE 'OE%' "
@@ -121,20 +115,10 @@ class EntityLinker(Resolver):
                     overseas_loose.setdefault(loose, []).append(entry)
         self.foreign_numbers = foreign_numbers
         self.overseas, self.overseas_loose = overseas, overseas_loose
+        self.registered = RegisteredCompanies.current(db)
         yield from self._providers(db)
         yield from self._proprietors(db, context)
         yield from self._corporate_pscs(db, context)
-
-    @staticmethod
-    def _registered(db, entity_ids) -> set[str]:
-        """Which of these entity ids are in a register collected (current entities)."""
-        wanted = sorted({e for e in entity_ids if e})
-        if not wanted:
-            return set()
-        return {row[0] for row in db.execute(
-            "SELECT id FROM entities WHERE id IN (SELECT value FROM json_each(?)) AND valid_to IS NULL",
-            (json.dumps(wanted),),
-        )}
 
     # -- operators ------------------------------------------------------------
 
@@ -142,17 +126,15 @@ class EntityLinker(Resolver):
         decisions = _Decisions(db, PROVIDER)
         for rows in _pages(db, "SELECT rowid, provider_id, name, company_number, ownership_type, entity_id "
                                "FROM providers WHERE valid_to IS NULL"):
-            known = self._registered(db, (company_entity_id(r[3]) for r in rows))
             for _, provider_id, name, number, ownership_type, current in rows:
-                match = self._by_number(PROVIDER, provider_id, name, number, decisions, known)
+                match = self._by_number(PROVIDER, provider_id, name, number, decisions)
                 if match.entity_id is None and not number:
                     match.reason = f"no company number (CQC ownership type {ownership_type or 'not given'})"
                 yield match
                 if match.entity_id != current:
                     yield Update(Provider, {"provider_id": provider_id}, {"entity_id": match.entity_id})
 
-    @staticmethod
-    def _by_number(kind, source_id, name, number, decisions, known) -> EntityMatch:
+    def _by_number(self, kind, source_id, name, number, decisions) -> EntityMatch:
         decided = decisions.same.get(source_id)
         if decided is not None:
             return EntityMatch(kind=kind, source_id=source_id, entity_id=decided, name=name,
@@ -164,14 +146,13 @@ class EntityLinker(Resolver):
         if entity_id is None:
             return EntityMatch(kind=kind, source_id=source_id, name=name, method="unmatched",
                                confidence=0.0, reason="no company number")
-        if entity_id in known:
+        number = entity_id[len(COMPANY_ID_PREFIX):]
+        if entity_id in self.registered:
             return EntityMatch(kind=kind, source_id=source_id, entity_id=entity_id, name=name,
-                               method="company_number", confidence=1.0,
-                               reason=f"company number {normalise_company_number(number)}")
+                               method="company_number", confidence=1.0, reason=f"company number {number}")
         return EntityMatch(
             kind=kind, source_id=source_id, entity_id=entity_id, name=name, method="company_number",
-            confidence=0.9,
-            reason=f"company number {normalise_company_number(number)}, which is in no register collected",
+            confidence=0.9, reason=f"company number {number}, which is in no register collected",
         )
 
     # -- landlords --------------------------------------------------------------
@@ -183,22 +164,12 @@ class EntityLinker(Resolver):
         overseas_titles = {row[0] for row in db.execute(
             "SELECT title_number FROM titles WHERE dataset = 'ocod'"
         )}
-        # CCOD numbers come zero-padded, so the register is joined in the query; a number
-        # written otherwise is looked up once normalised.
         pages = _pages(
             db,
-            "SELECT p.rowid, p.title_number, p.position, p.name, p.company_number, p.country_incorporated, "
-            "p.country_incorporated_as_given, p.entity_id, e.id FROM title_proprietors p "
-            "LEFT JOIN entities e ON e.id = 'GB-COH-' || p.company_number AND e.valid_to IS NULL "
-            "WHERE p.valid_to IS NULL",
-            rowid="p.rowid",
+            "SELECT rowid, title_number, position, name, company_number, country_incorporated, "
+            "country_incorporated_as_given, entity_id FROM title_proprietors WHERE valid_to IS NULL",
         )
         for rows in context.progress(pages, desc="title proprietors", unit="page"):
-            known = {row[8] for row in rows if row[8]}
-            known |= self._registered(db, (
-                entity_id for row in rows
-                if row[4] and (entity_id := company_entity_id(row[4])) != f"GB-COH-{row[4]}"
-            ))
             rows = [(*row[:5], row[5] or country_code(row[6]), row[7], "ocod" if row[1] in overseas_titles else "ccod")
                     for row in rows]  # country as a code
             for _, title, position, name, number, country, current, dataset in rows:
@@ -206,7 +177,7 @@ class EntityLinker(Resolver):
                 if dataset == "ocod" or _is_foreign(country):
                     match = yield from self._overseas(OCOD_PROPRIETOR, source_id, name, country, ocod_decisions)
                 else:
-                    match = self._by_number(CCOD_PROPRIETOR, source_id, name, number, ccod_decisions, known)
+                    match = self._by_number(CCOD_PROPRIETOR, source_id, name, number, ccod_decisions)
                 yield match
                 if match.entity_id != current:
                     yield Update(TitleProprietor, {"title_number": title, "position": position},
@@ -278,29 +249,17 @@ class EntityLinker(Resolver):
     def _corporate_pscs(self, db, context):
         decisions = _Decisions(db, CORPORATE_PSC)
         not_corporate = ", ".join(f"'{kind}'" for kind in NOT_CORPORATE)
-        # Most owners give a plain number ("5498655"): the register is joined in the query,
-        # on the number padded to 8 digits; any other number is looked up once normalised.
         pages = _pages(
             db,
-            "SELECT o.rowid, o.id, o.name, o.jurisdiction, o.company_number, c.id FROM entities o "
-            "LEFT JOIN entities c ON c.id = CASE WHEN o.company_number NOT GLOB '*[^0-9]*' "
-            "AND length(o.company_number) BETWEEN 1 AND 8 "
-            "THEN 'GB-COH-' || substr('00000000' || o.company_number, -8) END AND c.valid_to IS NULL "
-            "WHERE o.valid_to IS NULL AND instr(o.id, '/psc/') > 0 "
-            f"AND coalesce(o.entity_type, '') NOT IN ({not_corporate})",
-            rowid="o.rowid",
+            "SELECT rowid, id, name, jurisdiction, company_number FROM entities "
+            "WHERE valid_to IS NULL AND instr(id, '/psc/') > 0 "
+            f"AND coalesce(entity_type, '') NOT IN ({not_corporate})",
         )
         for rows in context.progress(pages, desc="corporate owners", unit="page"):
-            known = {row[5] for row in rows if row[5]}
-            known |= self._registered(db, (
-                company_entity_id(row[4]) for row in rows
-                if row[4] and not _plain_digits(row[4]) and not (row[3] and _is_foreign(row[3]))
-            ))
-            rows = [row[:5] for row in rows]
             for _, entity_id, name, jurisdiction, number in rows:
-                yield from self._corporate_psc(entity_id, name, jurisdiction, number, decisions, known)
+                yield from self._corporate_psc(entity_id, name, jurisdiction, number, decisions)
 
-    def _corporate_psc(self, entity_id, name, jurisdiction, number, decisions, known):
+    def _corporate_psc(self, entity_id, name, jurisdiction, number, decisions):
         found = self.foreign_numbers.get((jurisdiction, _plain_number(number))) if number else None
         if found and (entity_id, found) not in decisions.different:
             yield EntityMatch(kind=CORPORATE_PSC, source_id=entity_id, entity_id=found, name=name,
@@ -314,8 +273,8 @@ class EntityLinker(Resolver):
                                 f"(not in the Register of Overseas Entities either)")
             yield match
             return
-        match = self._by_number(CORPORATE_PSC, entity_id, name, number, decisions, known)
-        if match.method == "company_number" and match.entity_id not in known:
+        match = self._by_number(CORPORATE_PSC, entity_id, name, number, decisions)
+        if match.method == "company_number" and match.entity_id not in self.registered:
             # A company number in no register: the owner stays as the PSC names it.
             match.entity_id = None
             match.method = "unmatched"
