@@ -186,6 +186,24 @@ def test_change_columns_are_found_by_name(registry, tmp_path):
     assert owners[("EX100003", 1)]["valid_to"] == "2024-07-09"
 
 
+def test_postcodes_are_stored_normalised_so_matching_can_use_the_index(registry, tmp_path):
+    """Care home matching looks titles up by postcode as normalise_postcode writes it."""
+    with open(FIXTURES / "CCOD_FULL_2024_05.csv", newline="") as f:
+        table = list(csv.reader(f))
+    postcode = table[0].index("Postcode")
+    given = {"EX100002": "ex1  2zz", "EX100003": "NOT KNOWN"}
+    for line in table[1:]:
+        if line and line[0] in given:
+            line[postcode] = given[line[0]]
+    edited = tmp_path / "CCOD_FULL_2024_05.csv"
+    with open(edited, "w", newline="") as f:
+        csv.writer(f).writerows(table)
+    collect(registry, "ccod", edited)
+    stored = {r["title_number"]: r["postcode"] for r in rows(registry, "SELECT title_number, postcode FROM titles")}
+    assert stored["EX100002"] == "EX1 2ZZ"
+    assert stored["EX100003"] == "NOT KNOWN"  # not a postcode: kept as given
+
+
 def test_truncated_file_is_refused_and_registry_unchanged(registry):
     collect(registry, "ccod", FIXTURES / "CCOD_FULL_2024_05.csv")
     before = snapshot(registry)

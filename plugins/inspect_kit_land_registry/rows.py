@@ -14,7 +14,7 @@ import re
 
 from inspect_kit import SourceError, Title, TitleProprietor
 from inspect_kit.jurisdictions import country_code
-from inspect_kit.matching import normalise_company_number
+from inspect_kit.matching import normalise_company_number, normalise_postcode
 
 PROPRIETOR_POSITIONS = (1, 2, 3, 4)
 TITLE_COLUMNS = (
@@ -23,6 +23,7 @@ TITLE_COLUMNS = (
 )
 CHANGE_COLUMNS = ("Change Indicator", "Change Date")
 
+_NORMAL_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}")
 # A UK postcode in brackets at the end of an address: "1 EXAMPLE STREET, MIDDLESBROUGH (TS1 2AB)".
 _BRACKETED_POSTCODE = re.compile(r"\(\s*([A-Z]{1,2}\d[A-Z\d]?)\s*(\d[A-Z]{2})\s*\)", re.IGNORECASE)
 
@@ -88,7 +89,7 @@ class Layout:
         if not title_number:
             raise RowError("Title Number is empty")
         address = fields[address_i].strip() or None
-        postcode = fields[postcode_i].strip() or postcode_in_address(address)
+        postcode = _postcode(fields[postcode_i].strip()) or postcode_in_address(address)
         # Fast paths for the usual values; the parse_* functions for the rest.
         price = fields[price_i]
         if not price:
@@ -234,6 +235,13 @@ def parse_indicator(text: str) -> bool | None:
         return _INDICATORS[text.strip().upper()]
     except KeyError:
         raise ValueError(f"{text!r} is not Y or N") from None
+
+
+def _postcode(text: str) -> str | None:
+    """The Postcode column as ``AB1 2CD`` (so that matching can use the index); anything else as given."""
+    if not text or _NORMAL_POSTCODE.fullmatch(text):
+        return text or None
+    return normalise_postcode(text) or text
 
 
 def postcode_in_address(address: str | None) -> str | None:

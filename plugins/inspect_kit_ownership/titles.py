@@ -11,6 +11,8 @@ they go to ``match_candidates`` for a person, whose decision in
 
 from __future__ import annotations
 
+import json
+
 from inspect_kit import CareHomeTitle, Resolver
 from inspect_kit.matching import compare_addresses, normalise_postcode
 
@@ -36,13 +38,14 @@ class CareHomeTitleMatcher(Resolver):
             postcode = normalise_postcode(home[3])
             if postcode:
                 by_postcode.setdefault(postcode, [])
-        # One pass over the titles, keeping only those at a care home's postcode.
+        # The titles at the homes' postcodes, through the postcode index: the Land Registry
+        # collectors store postcodes normalised, as normalise_postcode writes them.
         for title_number, tenure, address, postcode in db.execute(
-            "SELECT title_number, tenure, property_address, postcode FROM titles WHERE valid_to IS NULL"
+            "SELECT title_number, tenure, property_address, postcode FROM titles "
+            "WHERE postcode IN (SELECT value FROM json_each(?)) AND valid_to IS NULL",
+            (json.dumps(sorted(by_postcode)),),
         ):
-            wanted = by_postcode.get(normalise_postcode(postcode))
-            if wanted is not None:
-                wanted.append((title_number, tenure, address))
+            by_postcode[postcode].append((title_number, tenure, address))
         decided_same: dict[str, list[str]] = {}
         for (location_id, title_number), decision in decisions.items():
             if decision == "same":
