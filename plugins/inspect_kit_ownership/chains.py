@@ -162,7 +162,9 @@ class OwnershipChains(Resolver):
             sql = ("SELECT DISTINCT entity_id FROM title_proprietors "
                    "WHERE valid_to IS NULL AND entity_id IS NOT NULL")
         else:
+            # CROSS JOIN: from the few matched titles to their proprietors. Left to itself, the
+            # planner walked all 4M proprietors through their entity_id index (30 s nationally).
             sql = ("SELECT DISTINCT p.entity_id FROM care_home_titles c "
-                   "JOIN title_proprietors p ON p.title_number = c.title_number "
+                   "CROSS JOIN title_proprietors p ON p.title_number = c.title_number "
                    "WHERE p.valid_to IS NULL AND p.entity_id IS NOT NULL")
         return sorted(set(operators) | {r[0] for r in conn.execute(sql)})
