@@ -6,14 +6,39 @@ from dataclasses import dataclass
 import pytest
 
 from inspect_kit import Record, Title, TitleProprietor
-from inspect_kit.registry import TableWriter
+from inspect_kit.registry import NULL, TableWriter
 
 
 def test_values_already_in_stored_form_pass_through():
     writer = TableWriter.for_class(Title)
     row = writer.convert(Title(title_number="EX1", tenure="Freehold", price_paid=5, dataset="ccod"))
     values = dict(zip(writer.columns, row))
-    assert values["title_number"] == "EX1" and values["price_paid"] == 5 and values["postcode"] is None
+    assert values["title_number"] == "EX1" and values["price_paid"] == 5 and values["postcode"] is NULL
+
+
+def test_none_is_stored_as_null_and_empty_text_as_empty_text(tmp_path):
+    """None travels as an empty bytearray (bound without an adapter lookup); the SQL makes it NULL."""
+    from inspect_kit.registry import Registry
+
+    registry = Registry(tmp_path / "r.db")
+    registry.collect(_Titles([Title(title_number="EX1", tenure="", price_paid=None, postcode=None)]), files=[])
+    assert registry.conn.execute(
+        "SELECT typeof(tenure), tenure, typeof(price_paid), typeof(postcode) FROM titles").fetchone() == (
+        "text", "", "null", "null")
+    # A None still keeps what the registry knows; a value replaces it.
+    registry.collect(_Titles([Title(title_number="EX1", tenure=None, postcode="EX1 1AA")]), files=[])
+    assert registry.conn.execute("SELECT tenure, postcode FROM titles").fetchone() == ("", "EX1 1AA")
+    registry.close()
+
+
+class _Titles:
+    name = "titles"
+
+    def __init__(self, titles):
+        self.titles = titles
+
+    def collect(self, run):
+        yield from self.titles
 
 
 def test_values_that_need_converting_are_converted():
