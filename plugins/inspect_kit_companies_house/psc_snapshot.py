@@ -8,8 +8,9 @@ read, so a truncated download is refused rather than loaded as if PSCs had cease
 
 from __future__ import annotations
 
-import json
 import sys
+
+import orjson
 
 from inspect_kit import Collector, Option, Rejected, Relationship, SourceError
 
@@ -87,7 +88,7 @@ class PscSnapshotCollector(Collector):
                 if trailer is not None:
                     raise SourceError(f"{label} line {line:,}: data after the totals trailer")
                 try:
-                    item = json.loads(text)
+                    item = orjson.loads(text)  # a third of json.loads's time, and the same values
                 except ValueError as error:
                     if not text.endswith("\n"):
                         raise SourceError(
