@@ -55,6 +55,10 @@ class Component:
     options: tuple[Option, ...] = ()
     # Configurable thresholds and weights; overridden by the build config file.
     defaults: dict[str, Any] = {}
+    # Build steps: whether this step reads what other steps stored (or updated) in the
+    # build. One that reads only collected registers may make its results in a child
+    # process, reading the registry as committed, while the core writes them.
+    reads_results: bool = True
 
     def check(self) -> None:
         label = f"{self.kind} {type(self).__name__}"

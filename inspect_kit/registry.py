@@ -20,14 +20,9 @@ from __future__ import annotations
 import datetime
 import functools
 import gc
-import io
 import json
 import operator
-import os
-import pickle
-import signal
 import sqlite3
-import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,7 +31,8 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
-from .api import Component, PluginError, SourceError
+from .api import Component, PluginError
+from .forking import run_forked, worth_forking
 from .records import CONTRACT_RECORDS, Ended, Record, Rejected, Update, sql_type
 
 SCHEMA_VERSION = 1
@@ -607,66 +603,39 @@ class Registry:
         Call inside a transaction. Rows and ``Update``s are written in batches as
         the items come, and every batch is written before this returns. Returns
         the number of rows stored and updated.
+
+        A component that reads no other step's results (``reads_results = False``)
+        makes its items in a forked child process, reading the registry as it was
+        committed, while this process writes (``forking.run_forked``).
         """
         producer = producer or component.name
         for record_class in self.derived_classes():
             if record_class.__producer__:
                 self._delete_results(record_class.__table__, record_class.__producer__, producer)
-        pending: dict[str, list[tuple]] = {}  # SQL -> rows or update parameters waiting for it
-        # SQL -> (its table, the columns an UPDATE sets or None for an INSERT), until its first batch is written
-        unwritten: dict[str, tuple[str, tuple[str, ...] | None]] = {}
-        rebuild: list[str] = []  # indexes dropped for a large result, to build again at the end
-        stored = 0
-        version = getattr(component, "version", None)
-        for item in items:
-            if isinstance(item, Update):
-                columns = tuple(item.values)
-                sql = _update_sql(item.record_class, columns)
-                target = (item.record_class.__table__, columns)
-                row = (*item.values.values(), *(item.key[k] for k in item.record_class.__key__))
-            else:
-                if not isinstance(item, Record) or not item.__derived__:
-                    raise PluginError(
-                        f"{component.kind} {component.name!r} yielded {item!r}: "
-                        "expected a derived record (e.g. RiskFlag) or an Update"
-                    )
-                record_class = type(item)
-                if record_class.__producer__:
-                    setattr(item, record_class.__producer__, producer)
-                if hasattr(item, "scorer_version") and version and not item.scorer_version:
-                    item.scorer_version = version
-                if hasattr(item, "evidence") and isinstance(item.evidence, (dict, list)):
-                    item.evidence = json.dumps(item.evidence, sort_keys=True, default=str)
-                writer = self.writer(record_class)
-                try:
-                    row = writer.convert(item)
-                except ValueError as error:
-                    raise PluginError(f"{component.kind} {component.name!r}: {error}") from None
-                sql = writer.insert_sql
-                target = (record_class.__table__, None)
-            batch = pending.get(sql)
-            if batch is None:
-                batch = pending[sql] = []
-                unwritten[sql] = target
-            batch.append(row)
-            stored += 1
-            if len(batch) >= BATCH_SIZE:
-                if sql in unwritten:
-                    table, columns = unwritten.pop(sql)
-                    # A large result into an empty table, or many updates of some columns:
-                    # the indexes concerned are built once at the end.
-                    if columns is not None or self.conn.execute(
-                        f"SELECT 1 FROM {_quote(table)} LIMIT 1"
-                    ).fetchone() is None:
-                        rebuild += _drop_secondary_indexes(self.conn, table, columns)
-                self.conn.executemany(sql, batch)
-                batch.clear()
-        for sql, batch in pending.items():
-            if batch:
-                self.conn.executemany(sql, batch)
-        for sql in rebuild:
-            self.conn.execute(sql)
-        return stored
+        results = _Results(self, component, producer)
+        if worth_forking(not getattr(component, "reads_results", True) and self._readable_apart()):
+            run_forked(lambda emit: self._make_results_apart(results, items, emit), results.write,
+                       who=f"{component.kind} {component.name!r}")
+        else:
+            for batch in results.batches(items):
+                results.write(batch)
+        return results.finish()
+
+    def _readable_apart(self) -> bool:
+        """Whether another connection can read this registry while this one writes (a file in WAL mode)."""
+        return self.path.is_file() and self.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+    def _make_results_apart(self, results: "_Results", items, emit) -> None:  # pragma: no cover - in the child
+        """In the child: the items, made on a connection of the child's own, as batches for the parent."""
+        self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                    isolation_level=None, check_same_thread=False)
+        self.conn.execute(f"PRAGMA cache_size = {-1024 * 256}")
+        self.db = sqlite_utils.Database(self.conn)
+        from .plugins import get_plugin_manager
+
+        get_plugin_manager().hook.prepare_connection(conn=self.conn)
+        for batch in results.batches(items):
+            emit(batch)
 
     def _delete_results(self, table: str, column: str, producer: str) -> None:
         """Delete one producer's rows; all of them at once when the table holds no one else's.
@@ -702,6 +671,84 @@ class Registry:
         cursor = self.conn.execute(self.as_of_sql(record_class), {"as_of": date})
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
+
+
+class _Results:
+    """A build step's results on their way in: ``batches`` converts (no SQLite), ``write`` writes.
+
+    The two halves can run in two processes (``Registry.store_results``).
+    """
+
+    def __init__(self, registry: Registry, component: Component, producer: str):
+        self.registry = registry
+        self.component = component
+        self.producer = producer
+        self.version = getattr(component, "version", None)
+        self.written: set[str] = set()  # statements with a batch written
+        self.rebuild: list[str] = []  # indexes dropped for a large result, to build again at the end
+        self.stored = 0
+
+    def batches(self, items):
+        """``("rows", sql, (table, columns set or None for an INSERT), rows)`` for every full batch, then the rest."""
+        pending: dict[str, tuple[tuple, list]] = {}  # SQL -> (target, rows or update parameters)
+        for item in items:
+            if isinstance(item, Update):
+                columns = tuple(item.values)
+                sql = _update_sql(item.record_class, columns)
+                target = (item.record_class.__table__, columns)
+                row = (*item.values.values(), *(item.key[k] for k in item.record_class.__key__))
+            else:
+                sql, target, row = self._insert(item)
+            entry = pending.get(sql)
+            if entry is None:
+                entry = pending[sql] = (target, [])
+            entry[1].append(row)
+            if len(entry[1]) >= BATCH_SIZE:
+                yield ("rows", sql, target, entry[1])
+                pending[sql] = (target, [])
+        for sql, (target, rows) in pending.items():
+            if rows:
+                yield ("rows", sql, target, rows)
+
+    def _insert(self, item) -> tuple[str, tuple, tuple]:
+        component = self.component
+        if not isinstance(item, Record) or not item.__derived__:
+            raise PluginError(
+                f"{component.kind} {component.name!r} yielded {item!r}: "
+                "expected a derived record (e.g. RiskFlag) or an Update"
+            )
+        record_class = type(item)
+        if record_class.__producer__:
+            setattr(item, record_class.__producer__, self.producer)
+        if hasattr(item, "scorer_version") and self.version and not item.scorer_version:
+            item.scorer_version = self.version
+        if hasattr(item, "evidence") and isinstance(item.evidence, (dict, list)):
+            item.evidence = json.dumps(item.evidence, sort_keys=True, default=str)
+        writer = self.registry.writer(record_class)
+        try:
+            row = writer.convert(item)
+        except ValueError as error:
+            raise PluginError(f"{component.kind} {component.name!r}: {error}") from None
+        return writer.insert_sql, (record_class.__table__, None), row
+
+    def write(self, batch: tuple) -> None:
+        _, sql, (table, columns), rows = batch
+        conn = self.registry.conn
+        if sql not in self.written:
+            self.written.add(sql)
+            # A large result into an empty table, or many updates of some columns:
+            # the indexes concerned are built once at the end.
+            if len(rows) >= BATCH_SIZE and (
+                columns is not None or conn.execute(f"SELECT 1 FROM {_quote(table)} LIMIT 1").fetchone() is None
+            ):
+                self.rebuild += _drop_secondary_indexes(conn, table, columns)
+        conn.executemany(sql, rows)
+        self.stored += len(rows)
+
+    def finish(self) -> int:
+        for sql in self.rebuild:
+            self.registry.conn.execute(sql)
+        return self.stored
 
 
 def _drop_secondary_indexes(conn: sqlite3.Connection, table: str, columns=None) -> list[str]:
@@ -1074,40 +1121,22 @@ class _ChildLoad:
 
     The child pickles batches of converted rows (and rejects, ends, run changes)
     into a pipe; this process unpickles them and does the SQLite work, so that
-    parsing and writing overlap on two cores. The pipe is bounded by the
-    operating system, so a child that is ahead waits: memory stays flat.
-
-    The transaction stays in this process: a failure in the child comes back as
-    the exception it was (or a ``PluginError`` naming it) and the run rolls back;
-    a failure here kills the child. Only for collectors that do not read the
-    registry while they run (``reads_registry = False``), where ``os.fork`` exists
-    and the process may use two cores or more.
-    Not a writer thread: ``executemany`` lets go of the GIL only inside each
-    row's ``sqlite3_step`` and must take it back for the next row, so a thread
-    writing and a thread parsing took turns (measured: no gain).
+    parsing and writing overlap on two cores (``forking.run_forked``). The pipe
+    is bounded by the operating system, so a child that is ahead waits: memory
+    stays flat. Only for collectors that do not read the registry while they run
+    (``reads_registry = False``).
     """
-
-    # INSPECT_KIT_CHILD_LOAD=0 keeps every load in one process; 1 forks even on one core (tests).
-    ENV = "INSPECT_KIT_CHILD_LOAD"
 
     def __init__(self, loader: _Loader, collector):
         self.loader = loader
         self.collector = collector
+        # A table travels as its position among the registered ones (both processes know them).
+        self.classes = loader.registry.record_classes
+        self.positions = {record_class: i for i, record_class in enumerate(self.classes)}
 
     @classmethod
     def suits(cls, collector) -> bool:
-        setting = os.environ.get(cls.ENV, "").strip()
-        if setting == "0" or getattr(collector, "reads_registry", True) or not hasattr(os, "fork"):
-            return False
-        if setting == "1":
-            return True
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:  # not Linux
-            cores = os.cpu_count() or 1
-        # On a machine whose other core is kept busy, the pickling costs about an
-        # eighth more CPU; on a free one the load takes a quarter less time.
-        return cores >= 2
+        return worth_forking(not getattr(collector, "reads_registry", True))
 
     def run(self) -> None:
         run = self.loader.run
@@ -1118,142 +1147,34 @@ class _ChildLoad:
                 "SELECT key, value FROM collector_state WHERE collector = ?", (run.collector,)
             )
         }
-        sys.stdout.flush()
-        sys.stderr.flush()
-        read_end, write_end = os.pipe()
-        _widen_pipe(write_end)
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child (its coverage is not collected)
-            os.close(read_end)
-            self._child(run, write_end)
-        os.close(write_end)
-        try:
-            with open(read_end, "rb", buffering=1 << 20) as pipe:
-                self._parent(run, pipe)
-        except BaseException:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            raise
-        finally:
-            os.waitpid(pid, 0)
+        run.as_of, run.source, snapshot, state = run_forked(
+            self._child, self._receive, who=f"collector {run.collector!r}"
+        )
+        run.snapshot_classes = {self.classes[i] for i in snapshot}
+        run._state_updates.update(state)
 
-    def _parent(self, run: Run, pipe) -> None:
-        apply = self.loader.apply
-        classes = self.loader.registry.record_classes
-        load = pickle.load
-        while True:
-            try:
-                operation = load(pipe)
-            except EOFError:
-                raise PluginError(
-                    f"collector {run.collector!r}: its process ended without finishing (killed?)"
-                ) from None
-            kind = operation[0]
-            if kind == "rows":
-                apply(("rows", classes[operation[1]], operation[2]))
-                continue
-            if kind == "run":
-                as_of, source, snapshot = operation[1]
-                apply(("run", (as_of, source, {classes[i] for i in snapshot})))
-                continue
-            if kind == "done":
-                run.as_of, run.source, snapshot, state = operation[1]
-                run.snapshot_classes = {classes[i] for i in snapshot}
-                run._state_updates.update(state)
-                return
-            if kind == "error":
-                raise operation[1]
-            if kind == "print":
-                getattr(sys, operation[1]).write(operation[2])
-                continue
-            apply(operation)
+    def _receive(self, operation) -> None:
+        kind = operation[0]
+        if kind == "rows":
+            operation = ("rows", self.classes[operation[1]], operation[2])
+        elif kind == "run":
+            as_of, source, snapshot = operation[1]
+            operation = ("run", (as_of, source, {self.classes[i] for i in snapshot}))
+        self.loader.apply(operation)
 
-    def _child(self, run: Run, write_end: int) -> None:  # pragma: no cover - runs in the child
-        code = 0
-        pipe = open(write_end, "wb", buffering=1 << 20)
-        dump = pickle.Pickler(pipe, pickle.HIGHEST_PROTOCOL)
+    def _child(self, emit):  # pragma: no cover - runs in the child
+        run = self.loader.run
+        positions = self.positions
 
-        # A table travels as its position among the registered ones (both processes know them).
-        positions = {record_class: i for i, record_class in enumerate(self.loader.registry.record_classes)}
-
-        def emit(operation):
+        def send(operation):
             kind = operation[0]
             if kind == "rows":
                 operation = ("rows", positions[operation[1]], operation[2])
             elif kind == "run":
                 as_of, source, snapshot = operation[1]
                 operation = ("run", (as_of, source, frozenset(positions[c] for c in snapshot)))
-            dump.dump(operation)
-            dump.clear_memo()
+            emit(operation)
 
-        try:
-            run.registry = _NoRegistry()
-            for name in ("stdout", "stderr"):
-                if getattr(sys, name) is not getattr(sys, f"__{name}__"):
-                    # Redirected in Python (a test's capture): what the collector prints goes there.
-                    setattr(sys, name, _Forward(name, emit))
-            _Batcher(run, self.loader.registry.writer, emit).feed(self.collector.collect(run))
-            snapshot = frozenset(positions[c] for c in run.snapshot_classes)
-            emit(("done", (run.as_of, run.source, snapshot, run._state_updates)))
-        except BaseException as error:  # noqa: BLE001 - every failure goes to the parent
-            code = 1
-            try:
-                emit(("error", _portable(error)))
-            except BaseException:  # noqa: BLE001 - the parent is gone, or cannot be told
-                pass
-        finally:
-            try:
-                pipe.close()
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                # No cleanup of the parent's objects (the SQLite connection above all).
-                os._exit(code)
-
-
-def _widen_pipe(fd: int) -> None:
-    """Let the child work a batch or so ahead of the parent (Linux).
-
-    Through the default 64 KiB pipe the two processes take turns (measured: no
-    faster than one process); through the largest pipe an unprivileged process
-    may have (1 MiB by default), a 1M-row CCOD load takes a quarter less time.
-    """
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
-    except (ImportError, AttributeError, OSError, ValueError):
-        pass  # another system, or a smaller limit: the load still works, with less overlap
-
-
-class _Forward(io.TextIOBase):
-    """A child's sys.stdout or sys.stderr that sends what is written to the parent's."""
-
-    def __init__(self, name: str, emit):
-        self.name = name
-        self.emit = emit
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        self.emit(("print", self.name, text))
-        return len(text)
-
-
-def _portable(error: BaseException) -> BaseException:
-    """The child's exception as it was when it pickles, else a ``PluginError`` naming it."""
-    import traceback
-
-    try:
-        copy = pickle.loads(pickle.dumps(error))
-        if type(copy) is not type(error):
-            raise TypeError
-    except Exception:  # noqa: BLE001 - anything that does not survive pickling
-        copy = PluginError(f"{type(error).__name__}: {error}")
-    if not isinstance(error, (KeyboardInterrupt, PluginError, SourceError)):
-        # An unexpected error keeps its traceback from the child, as a note.
-        copy.add_note("".join(traceback.format_exception(error)).rstrip())
-    return copy
+        run.registry = _NoRegistry()
+        _Batcher(run, self.loader.registry.writer, send).feed(self.collector.collect(run))
+        return run.as_of, run.source, frozenset(positions[c] for c in run.snapshot_classes), run._state_updates

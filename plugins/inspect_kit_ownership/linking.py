@@ -87,6 +87,9 @@ class EntityLinker(Resolver):
     name = "entity-linking"
     description = "Links CQC providers, CCOD/OCOD proprietors and corporate PSCs to their entities"
     defaults = {"accept": 0.8}
+    # It reads the collected registers and match decisions only: it may run in a child
+    # process while the core writes its 9.5M national links.
+    reads_results = False
 
     def resolve(self, context):
         db = context.registry.conn
