@@ -36,13 +36,17 @@ def worth_forking(opted_in: bool) -> bool:
         return False
     if setting == "1":
         return True
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
     # On a machine whose other core is kept busy, the pickling costs about an
     # eighth more CPU; on a free one a load takes a quarter less time.
-    return cores >= 2
+    return cores() >= 2
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def run_forked(work: Callable[[Callable], Any], receive: Callable[[Any], None], *, who: str) -> Any:

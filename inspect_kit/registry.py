@@ -32,7 +32,7 @@ from typing import Any, Iterable
 import sqlite_utils
 
 from .api import Component, PluginError
-from .forking import run_forked, worth_forking
+from .forking import cores, run_forked, worth_forking
 from .records import CONTRACT_RECORDS, Ended, Record, Rejected, Update, sql_type
 
 SCHEMA_VERSION = 1
@@ -214,9 +214,12 @@ class TableWriter:
         self.key_of = key_getter if len(self.key_positions) > 1 else (lambda row: (key_getter(row),))
         self.convert = self._compile_convert()
 
-    def upsert_sql_for(self, source: str, run_id: int, as_of) -> str:
-        """The upsert with this run's provenance written into it, so rows bind only their own values."""
-        return _upsert_sql(self.record_class, self.columns, (source, run_id, as_of))
+    def upsert_sql_for(self, source: str, run_id: int, as_of, *, merge: bool = True) -> str:
+        """The upsert with this run's provenance written into it, so rows bind only their own values.
+
+        ``merge=False`` gives the plain INSERT, for a table with nothing to merge into.
+        """
+        return _upsert_sql(self.record_class, self.columns, (source, run_id, as_of), merge=merge)
 
     def _compile_convert(self):
         """Generate ``convert(record) -> tuple``: unrolled checks, conversions only where needed."""
@@ -284,7 +287,8 @@ def _sql_literal(value) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _upsert_sql(record_class: type[Record], names: list[str], provenance: tuple | None = None) -> str:
+def _upsert_sql(record_class: type[Record], names: list[str], provenance: tuple | None = None,
+                merge: bool = True) -> str:
     """Insert, or merge into the current row only when something changed.
 
     A value the source does not give (None) keeps what the registry knows, so
@@ -298,6 +302,9 @@ def _upsert_sql(record_class: type[Record], names: list[str], provenance: tuple 
         [_sql_literal(v) for v in provenance] if provenance is not None else ["?"] * 3
     )
     placeholders = ", ".join(values)
+    insert = f"INSERT INTO {table} ({', '.join(map(_quote, all_columns))}) VALUES ({placeholders})"
+    if not merge:
+        return insert
     sets = [f"{_quote(n)} = coalesce(excluded.{_quote(n)}, {table}.{_quote(n)})" for n in data]
     sets += [
         "source = excluded.source",
@@ -311,8 +318,7 @@ def _upsert_sql(record_class: type[Record], names: list[str], provenance: tuple 
         for n in data
     ]
     return (
-        f"INSERT INTO {table} ({', '.join(map(_quote, all_columns))}) VALUES ({placeholders}) "
-        f"ON CONFLICT ({', '.join(map(_quote, key))}) DO UPDATE SET {', '.join(sets)} "
+        f"{insert} ON CONFLICT ({', '.join(map(_quote, key))}) DO UPDATE SET {', '.join(sets)} "
         f"WHERE {' OR '.join(changed)}"
     )
 
@@ -746,9 +752,33 @@ class _Results:
         self.stored += len(rows)
 
     def finish(self) -> int:
-        for sql in self.rebuild:
-            self.registry.conn.execute(sql)
+        with _sorting_in_threads(self.registry.conn):
+            for sql in self.rebuild:
+                self.registry.conn.execute(sql)
         return self.stored
+
+
+@contextmanager
+def _sorting_in_threads(conn: sqlite3.Connection):
+    """Let SQLite's sorter use worker threads while indexes are built again after a load.
+
+    It shares out only a sort it makes in pieces, and a piece is as large as the
+    page cache: a small cache while the indexes build makes pieces. Measured on
+    two cores: 1M CCOD rows' six indexes in 3.3 s instead of 4.0 s; two national
+    indexes (14M rows) in 17 s instead of 21 s.
+    """
+    threads = min(4, cores())
+    if threads < 2:
+        yield
+        return
+    cache, previous = (conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size", "threads"))
+    conn.execute(f"PRAGMA threads = {threads}")
+    conn.execute("PRAGMA cache_size = -4096")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {cache}")
+        conn.execute(f"PRAGMA threads = {previous}")
 
 
 def _drop_secondary_indexes(conn: sqlite3.Connection, table: str, columns=None) -> list[str]:
@@ -896,7 +926,7 @@ class _TableLoad:
     """One record class during one run: its SQL and its bookkeeping."""
 
     __slots__ = ("writer", "sql", "provenance", "started", "snapshot",
-                 "rows_at_start", "changed", "seen", "deferred_indexes")
+                 "rows_at_start", "changed", "seen", "deferred_indexes", "merge")
 
     def __init__(self, writer: TableWriter):
         self.writer = writer
@@ -908,6 +938,7 @@ class _TableLoad:
         self.changed = 0
         self.seen: str | None = None  # temp table of delivered keys, when rows may need ending
         self.deferred_indexes: list[str] | None = None  # CREATE INDEX statements to run after the load
+        self.merge = True  # False while rows go into a table that was empty, with no key repeated yet
 
 
 class _Loader:
@@ -981,6 +1012,7 @@ class _Loader:
         name = _quote(record_class.__table__)
         table.started = True
         table.rows_at_start = self.conn.execute(f"SELECT max(rowid) FROM {name}").fetchone()[0] or 0
+        table.merge = table.rows_at_start > 0
         table.snapshot = record_class in self.run.snapshot_classes
         if table.snapshot and self.conn.execute(
             f"SELECT 1 FROM {name} WHERE source = ? AND valid_to IS NULL LIMIT 1", (self.run.collector,)
@@ -998,8 +1030,8 @@ class _Loader:
             self._start(table)
         provenance = (self.run.collector, self.run.run_id, self.run.as_of)
         if provenance != table.provenance:
-            table.sql = table.writer.upsert_sql_for(*provenance)
             table.provenance = provenance
+            table.sql = table.writer.upsert_sql_for(*provenance, merge=table.merge)
         if (
             table.deferred_indexes is None
             and len(batch) >= BATCH_SIZE
@@ -1007,17 +1039,36 @@ class _Loader:
         ):
             self._defer_indexes(table)
         try:
-            cursor = self.conn.executemany(table.sql, batch)
+            changed = self._execute(table, batch)
         except (sqlite3.InterfaceError, sqlite3.ProgrammingError) as error:  # e.g. a dict for text
             raise PluginError(
                 f"collector {self.run.collector!r} gave {record_class.__table__} "
                 f"a value SQLite cannot store: {error}"
             ) from None
-        table.changed += cursor.rowcount
-        self.report.changed += cursor.rowcount
+        table.changed += changed
+        self.report.changed += changed
         self.report.records += len(batch)
         if table.seen:
             self._remember_keys(table, batch)
+
+    def _execute(self, table: _TableLoad, batch: list[tuple]) -> int:
+        """Write a batch; return how many rows it changed.
+
+        Into a table that was empty, rows are plainly inserted: an upsert, which
+        may run the history trigger, costs SQLite a statement journal for every
+        row. Should the source repeat a key, the batch is written again as
+        upserts (the rows already in are left as they are) and so is the rest.
+        """
+        if table.merge:
+            return self.conn.executemany(table.sql, batch).rowcount
+        before = self.conn.total_changes
+        try:
+            return self.conn.executemany(table.sql, batch).rowcount
+        except sqlite3.IntegrityError:
+            inserted = self.conn.total_changes - before
+            table.merge = True
+            table.sql = table.writer.upsert_sql_for(*table.provenance)
+            return inserted + self.conn.executemany(table.sql, batch).rowcount
 
     def _remember_keys(self, table: _TableLoad, batch: list[tuple]) -> None:
         """Add a batch's keys to the snapshot's delivered keys."""
@@ -1038,8 +1089,9 @@ class _Loader:
         table.deferred_indexes = _drop_secondary_indexes(self.conn, table.writer.record_class.__table__)
 
     def _restore_indexes(self, table: _TableLoad) -> None:
-        for sql in table.deferred_indexes or ():
-            self.conn.execute(sql)
+        with _sorting_in_threads(self.conn):
+            for sql in table.deferred_indexes or ():
+                self.conn.execute(sql)
         table.deferred_indexes = None
 
     def _write_rejects(self, rejects: list[tuple]) -> None:

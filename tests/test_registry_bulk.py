@@ -154,3 +154,42 @@ def test_snapshot_keys_of_any_text_or_number_are_matched_exactly(tmp_path, monke
         "SELECT id FROM entities WHERE valid_to IS NOT NULL UNION ALL "
         "SELECT number FROM test_numbered WHERE valid_to IS NOT NULL").fetchall()
     assert sorted(ended, key=str) == [("01",), (2,)]
+
+
+def repeated_keys():
+    """A first load in which the source repeats keys: in one batch, and batches apart."""
+    yield from titles(range(120))
+    yield Title(title_number="EX00003", tenure=None, postcode="ZZ3 3ZZ", price_paid=None, line=121)
+    yield from titles(range(120, 200))
+    yield Title(title_number="EX00150", tenure="Leasehold", line=201)
+    yield Title(title_number="EX00150", tenure="Leasehold", line=202)  # the same again: changes nothing
+    yield TitleProprietor(title_number="EX00010", position=1, name="RENAMED LIMITED", line=203)
+
+
+def first_load(path, monkeypatch, *, merge_from_the_start):
+    monkeypatch.setattr(registry_module, "BATCH_SIZE", 50)
+    if merge_from_the_start:
+        start = registry_module._Loader._start
+
+        def always_merge(self, table):
+            start(self, table)
+            table.merge = True
+
+        monkeypatch.setattr(registry_module._Loader, "_start", always_merge)
+    registry = Registry(path)
+    report = registry.collect(ListCollector(repeated_keys(), name="ccod"))
+    dump = data_dump(registry)
+    registry.close()
+    monkeypatch.undo()
+    return (report.records, report.changed), dump
+
+
+def test_plain_inserts_into_an_empty_table_leave_what_upserts_leave_keys_repeated(tmp_path, monkeypatch):
+    plain = first_load(tmp_path / "plain.db", monkeypatch, merge_from_the_start=False)
+    merged = first_load(tmp_path / "merged.db", monkeypatch, merge_from_the_start=True)
+    assert plain == merged
+    title = {r["title_number"]: r for r in plain[1]["titles"]}
+    assert (title["EX00003"]["tenure"], title["EX00003"]["postcode"], title["EX00003"]["price_paid"]) == (
+        "Freehold", "ZZ3 3ZZ", 3)
+    assert title["EX00150"]["tenure"] == "Leasehold"
+    assert plain[0] == (404, 403)  # every record read; only the last repeat changed nothing
