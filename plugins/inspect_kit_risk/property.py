@@ -7,6 +7,7 @@ read from HM Land Registry titles and their history in the registry.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from typing import Any, Iterator
@@ -335,15 +336,24 @@ class ChargedPropertyScorer(Scorer):
 def _holdings(conn, wanted: set[str]) -> dict[str, tuple[int, int]]:
     """For each wanted proprietor: how many titles it holds, and how many of them are care homes'.
 
-    One pass over the current proprietors, counting only the wanted ones, so
-    memory stays small however many titles CCOD has.
+    A proprietor is its linked entity or, when it has none, the company its number
+    names. Both are read through the entity_id index: the wanted proprietors'
+    titles, and the few proprietors not linked (all of them before a first build),
+    not the millions of CCOD.
     """
     care_titles = {row[0] for row in conn.execute("SELECT DISTINCT title_number FROM care_home_titles")}
     titles: dict[str, set] = defaultdict(set)
-    for entity_id, number, title in conn.execute(
-        "SELECT entity_id, company_number, title_number FROM title_proprietors WHERE valid_to IS NULL"
+    for entity_id, title in conn.execute(
+        "SELECT entity_id, title_number FROM title_proprietors "
+        "WHERE entity_id IN (SELECT value FROM json_each(?)) AND valid_to IS NULL",
+        (json.dumps(sorted(wanted)),),
     ):
-        key = entity_id or company_entity_id(number)
+        titles[entity_id].add(title)
+    for number, title in conn.execute(
+        "SELECT company_number, title_number FROM title_proprietors "
+        "WHERE entity_id IS NULL AND company_number IS NOT NULL AND valid_to IS NULL"
+    ):
+        key = company_entity_id(number)
         if key in wanted:
             titles[key].add(title)
     return {k: (len(v), len(v & care_titles)) for k, v in titles.items()}
