@@ -144,3 +144,15 @@ def test_special_purpose_landlord(registry):
         [(f"XX{i}",) for i in range(5)])
     found = by_flag(run_scorer(registry, SpecialPurposeLandlordScorer()), "special_purpose_landlord")
     assert set(found) == {"1-004"}
+
+
+def test_special_purpose_landlord_counts_unlinked_titles_by_company_number(registry):
+    """A proprietor no resolver linked still holds its titles, through the company its number names."""
+    registry.conn.execute("""UPDATE entities SET sic_codes = '["68209 - Other letting and operating of own or leased real estate"]'
+                             WHERE id = 'GB-COH-00000011'""")
+    assert "1-001" in by_flag(run_scorer(registry, SpecialPurposeLandlordScorer()), "special_purpose_landlord")
+    registry.conn.executemany(
+        "INSERT INTO title_proprietors (title_number, position, name, company_number, valid_from) "
+        "VALUES (?, 1, 'ROSE PROPCO LTD', '11', '2024-01-01')",  # not linked, number unpadded
+        [(f"XX{i}",) for i in range(5)])
+    assert "1-001" not in by_flag(run_scorer(registry, SpecialPurposeLandlordScorer()), "special_purpose_landlord")
