@@ -1054,10 +1054,11 @@ class _Loader:
     def _execute(self, table: _TableLoad, batch: list[tuple]) -> int:
         """Write a batch; return how many rows it changed.
 
-        Into a table that was empty, rows are plainly inserted: an upsert, which
-        may run the history trigger, costs SQLite a statement journal for every
-        row. Should the source repeat a key, the batch is written again as
-        upserts (the rows already in are left as they are) and so is the rest.
+        Into a table that was empty, rows are plainly inserted: an upsert, with its
+        conflict clause and the history trigger it may fire, costs SQLite more per
+        row (1M CCOD rows in one process: 33.4 s against 31.6 s). Should the source
+        repeat a key, the batch is written again as upserts (the rows already in
+        are left as they are) and so is the rest.
         """
         if table.merge:
             return self.conn.executemany(table.sql, batch).rowcount
