@@ -52,7 +52,7 @@ def _is_foreign(code: str | None) -> bool:
 PAGE = 20_000
 
 
-def _pages(db, sql: str, rowid: str = "rowid"):
+def _pages(db, sql: str):
     """Rows of ``sql`` (a query ending in a WHERE clause, selecting ``rowid`` first) page by page.
 
     Each page is read whole before its results are written, so writing links into
@@ -60,7 +60,7 @@ def _pages(db, sql: str, rowid: str = "rowid"):
     """
     last = -1
     while True:
-        rows = db.execute(f"{sql} AND {rowid} > ? ORDER BY {rowid} LIMIT {PAGE}", (last,)).fetchall()
+        rows = db.execute(f"{sql} AND rowid > ? ORDER BY rowid LIMIT {PAGE}", (last,)).fetchall()
         if not rows:
             return
         yield rows
