@@ -14,6 +14,8 @@ import json
 
 import click
 
+from .graph import ABOVE
+
 MONEY_SQL = """
 with recursive
 operator(entity_id) as (
@@ -21,13 +23,7 @@ operator(entity_id) as (
    where provider_id = :provider_id and valid_to is null
      and (entity_id is not null or coalesce(company_number, '') != '')
 ),
-above(entity_id, depth) as (
-  select entity_id, 0 from operator
-  union
-  select r.interested_party_id, a.depth + 1 from above a
-  join relationships r on r.subject_id = a.entity_id
-  where r.valid_to is null and r.end_date is null and r.interested_party_id is not null and a.depth < 20
-),
+{above},
 landlords(entity_id) as (
   select distinct coalesce(tp.entity_id, 'GB-COH-' || tp.company_number)
   from care_homes h
@@ -41,7 +37,7 @@ members(entity_id, role, rank) as (
   union select entity_id, 'landlord', 1 from landlords where entity_id not in (select entity_id from operator)
   union select entity_id, 'holding', 2 from above where depth > 0
 )
-select m.role, coalesce(a.name, e.name) as company, coalesce(a.company_number, e.company_number) as company_number,
+select m.role, coalesce(a.name, e.name) as company, coalesce(a.company_number, e.company_number, substr(m.entity_id, 8)) as company_number,
        m.entity_id, a.financial_year, a.period_end,
        a.turnover as income, a.rent, a.profit_before_tax as profit, a.directors_pay,
        a.net_interest as interest, a.dividends_paid as dividends,
@@ -52,7 +48,7 @@ left join entities e on e.id = m.entity_id and e.valid_to is null
 left join company_accounts a on a.subject_type = 'company' and a.subject_id = m.entity_id
 where e.entity_type is null or e.entity_type not in ('person')
 order by m.rank, company, m.entity_id, a.financial_year
-"""
+""".replace("{above}", ABOVE.format(seeds="operator"))
 
 COLUMNS = [("role", "role"), ("company", "company"), ("financial_year", "year"), ("income", "income"),
            ("rent", "rent"), ("profit", "profit"), ("directors_pay", "directors' pay"), ("interest", "net interest"),
