@@ -136,6 +136,10 @@ def confidential_tables(extra=()) -> list[str]:
     return sorted({*declared, *named, *extra})
 
 
+def query_metadata(query) -> dict:
+    return {"sql": query.sql, "title": query.title, "description": query.description}
+
+
 def build_metadata(database: str, *, confidential=()) -> dict:
     """Titles, descriptions, sources, licences, facets and canned queries for every table."""
     tables = {}
@@ -150,10 +154,9 @@ def build_metadata(database: str, *, confidential=()) -> dict:
     tables["collection_runs"] = {"description": "Every collection run: when, from what, and how many rows."}
     tables["rejected_records"] = {"description": "Source rows that could not be read, with file, line and reason."}
     all_queries = get_queries().values()
-    queries = {
-        q.name: {"sql": q.sql, "title": q.title, "description": q.description}
-        for q in all_queries
-    }
+    # Private queries are not metadata (/-/metadata.json is public): the site plugin's
+    # canned_queries hook gives them to regulators only.
+    queries = {q.name: query_metadata(q) for q in all_queries if not q.private}
     return {
         "title": "inspect-kit: who runs and owns England's care homes",
         "description_html": "<p>Care homes, their operators, the land titles they stand on, the landlords, "
@@ -167,7 +170,6 @@ def build_metadata(database: str, *, confidential=()) -> dict:
         "plugins": {
             "inspect-kit": {
                 "confidential": confidential_tables(confidential),
-                "private_queries": sorted(q.name for q in all_queries if q.private),
             },
             "datasette-cluster-map": {"latitude_column": "latitude", "longitude_column": "longitude"},
         },

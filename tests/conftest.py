@@ -14,6 +14,14 @@ def pytest_unconfigure(config):
     del sys._called_from_test
 
 
+@pytest.fixture(autouse=True)
+def fresh_sign_in_guesses(monkeypatch):
+    """Each test starts with no wrong regulator tokens counted against it."""
+    from inspect_kit_datasette import sign_in
+
+    monkeypatch.setattr(sign_in, "GUESSED", sign_in.Guesses())
+
+
 @pytest.fixture
 def registry(tmp_path):
     from inspect_kit.registry import Registry

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import quote
 from pathlib import Path
 
 import pytest
@@ -85,8 +86,11 @@ def page(browser):
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
+    page.policy_violations = []  # the site's own pages must not trip its Content-Security-Policy
+    page.on("console", lambda m: "Content Security Policy" in m.text and page.policy_violations.append(m.text))
     yield page
     assert page.dialogs == []
+    assert page.policy_violations == []
     context.close()
 
 
@@ -165,3 +169,51 @@ def test_front_page_search_reaches_the_graph_in_two_clicks(site, page):
     assert "The landlord is registered in Jersey." in page.locator("#flags + div").inner_text()
     assert "Alex Example" in page.locator("h2:has-text('Ownership paths') + table").inner_text()
     shot(page, "front_page_search_graph")
+
+
+POPUP_SQL = (
+    "select location_id, latitude, longitude, json_object('title', 'Open me', 'link', {link}) as popup "
+    "from care_homes where location_id = '{home}'"
+)
+
+
+def sign_in_as_regulator(page, site):
+    page.goto(site + "/-/regulator-sign-in")
+    page.fill("input[name=token]", TOKEN)
+    page.click("input[type=submit]")
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("link", [
+    "'javascript:window.pwned=1;alert(document.cookie)'",
+    "'  JavaScript:window.pwned=1'",
+    "'data:text/html,<script>alert(1)</script>'",
+])
+def test_a_crafted_map_popup_runs_no_script(site, page, link):
+    """Public SQL shapes a popup link; a signed-in regulator who clicks it runs nothing."""
+    sign_in_as_regulator(page, site)
+    assert "ds_actor" not in page.evaluate("document.cookie")  # HttpOnly: no script can read it
+    page.goto(site + "/registry?sql=" + quote(POPUP_SQL.format(link=link, home=HOME)))
+    page.wait_for_selector(".leaflet-marker-icon", timeout=15000)
+    page.locator(".leaflet-marker-icon").first.click()
+    anchor = page.locator(".leaflet-popup-content a").first
+    anchor.wait_for(timeout=15000)
+    assert "Open me" in page.locator(".leaflet-popup-content").inner_text()
+    assert anchor.get_attribute("href") is None  # the link was never live
+    anchor.click()
+    page.wait_for_load_state()
+    assert page.evaluate("window.pwned") is None
+    shot(page, "crafted_popup")
+
+
+def test_the_policy_stops_a_javascript_url_that_got_through(site, page):
+    """Behind the link sweeper, the Content-Security-Policy refuses javascript: URLs itself."""
+    page.goto(site + "/registry/care_homes")
+    directive = page.evaluate("""() => new Promise(resolve => {
+        document.addEventListener("securitypolicyviolation", e => resolve(e.effectiveDirective));
+        location.href = "javascript:window.pwned=1";
+        setTimeout(() => resolve(null), 5000);
+    })""")
+    assert directive and directive.startswith("script-src")
+    assert page.evaluate("window.pwned") is None
+    page.policy_violations.clear()  # this one was provoked on purpose

@@ -12,7 +12,7 @@ import pytest
 from helpers import ListCollector, collect_until_killed, data_dump, table_rows
 
 from inspect_kit import Ended, Entity, PluginError, Record, Title, TitleProprietor
-from inspect_kit import registry as registry_module
+from inspect_kit.registry import load, tuning
 from inspect_kit.registry import Registry
 
 
@@ -44,7 +44,7 @@ def months():
 
 
 def history(path, batch_size, monkeypatch):
-    monkeypatch.setattr(registry_module, "BATCH_SIZE", batch_size)
+    monkeypatch.setattr(tuning, "BATCH_SIZE", batch_size)
     registry = Registry(path)
     reports = [registry.collect(collector) for collector in months()]
     dump = data_dump(registry)
@@ -69,7 +69,7 @@ def test_large_loads_leave_the_registry_the_row_by_row_path_leaves(tmp_path, mon
 
 
 def test_same_large_import_twice_touches_no_row(tmp_path, monkeypatch):
-    monkeypatch.setattr(registry_module, "BATCH_SIZE", 50)
+    monkeypatch.setattr(tuning, "BATCH_SIZE", 50)
     registry = Registry(tmp_path / "r.db")
     collector = months()[0]
     registry.collect(collector)
@@ -83,7 +83,7 @@ def test_same_large_import_twice_touches_no_row(tmp_path, monkeypatch):
 
 
 def test_a_large_run_that_fails_leaves_tables_and_indexes_as_they_were(tmp_path, monkeypatch):
-    monkeypatch.setattr(registry_module, "BATCH_SIZE", 50)
+    monkeypatch.setattr(tuning, "BATCH_SIZE", 50)
     registry = Registry(tmp_path / "r.db")
     schema = registry.conn.execute("SELECT * FROM sqlite_master ORDER BY name").fetchall()
     with pytest.raises(RuntimeError):
@@ -111,7 +111,7 @@ def test_a_large_run_killed_halfway_leaves_tables_and_indexes_as_they_were(tmp_p
 
 
 def test_snapshot_declared_after_the_first_records_is_a_plugin_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(registry_module, "BATCH_SIZE", 10)
+    monkeypatch.setattr(tuning, "BATCH_SIZE", 10)
 
     class Late(ListCollector):
         def collect(self, run):
@@ -142,7 +142,7 @@ class Numbered(Record):
 
 @pytest.mark.parametrize("batch_size", [2, 10_000])
 def test_snapshot_keys_of_any_text_or_number_are_matched_exactly(tmp_path, monkeypatch, batch_size):
-    monkeypatch.setattr(registry_module, "BATCH_SIZE", batch_size)
+    monkeypatch.setattr(tuning, "BATCH_SIZE", batch_size)
     ids = ["GB-COH-00000001", "ÉTABLISSEMENT Ü", "雪 ☃ 🏠", 'quote " and \\ backslash', "1", "01", " 1"]
     registry = Registry(tmp_path / "r.db", extra_records=[Numbered])
     first = [Entity(id=i, name="A") for i in ids] + [Numbered(number=n, label="x") for n in (1, 2, 10**12, -3)]
@@ -167,15 +167,15 @@ def repeated_keys():
 
 
 def first_load(path, monkeypatch, *, merge_from_the_start):
-    monkeypatch.setattr(registry_module, "BATCH_SIZE", 50)
+    monkeypatch.setattr(tuning, "BATCH_SIZE", 50)
     if merge_from_the_start:
-        start = registry_module._Loader._start
+        start = load.Loader._start
 
         def always_merge(self, table):
             start(self, table)
             table.merge = True
 
-        monkeypatch.setattr(registry_module._Loader, "_start", always_merge)
+        monkeypatch.setattr(load.Loader, "_start", always_merge)
     registry = Registry(path)
     report = registry.collect(ListCollector(repeated_keys(), name="ccod"))
     dump = data_dump(registry)

@@ -15,7 +15,7 @@ from helpers import ListCollector, collect_until_killed, data_dump, table_rows
 from test_registry_bulk import months, titles
 
 from inspect_kit import CareHome, PluginError, Rejected, SourceError, Title, TitleProprietor
-from inspect_kit import registry as registry_module
+from inspect_kit.registry import tuning
 from inspect_kit.registry import Registry
 
 
@@ -32,7 +32,7 @@ class FileCollector(ListCollector):
 @pytest.fixture
 def child(monkeypatch):
     monkeypatch.setenv("INSPECT_KIT_CHILD_LOAD", "1")
-    monkeypatch.setattr(registry_module, "BATCH_SIZE", 50)
+    monkeypatch.setattr(tuning, "BATCH_SIZE", 50)
 
 
 def state(registry, key):
@@ -62,7 +62,7 @@ def load_history(path, mode, monkeypatch):
 
 
 def test_a_child_process_load_leaves_the_registry_a_one_process_load_leaves(tmp_path, monkeypatch):
-    monkeypatch.setattr(registry_module, "BATCH_SIZE", 50)
+    monkeypatch.setattr(tuning, "BATCH_SIZE", 50)
     one = load_history(tmp_path / "one.db", "0", monkeypatch)
     two = load_history(tmp_path / "two.db", "1", monkeypatch)
     assert one[2] == str(os.getpid())  # kept in this process

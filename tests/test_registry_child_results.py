@@ -12,7 +12,7 @@ import pytest
 from helpers import ListCollector, data_dump
 
 from inspect_kit import CareHomeTitle, PluginError, Resolver, Title, TitleProprietor, Update
-from inspect_kit import registry as registry_module
+from inspect_kit.registry import tuning
 from inspect_kit.cli import run_build
 from inspect_kit.registry import Registry
 
@@ -60,7 +60,7 @@ def build(registry, step):
 
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch):
-    monkeypatch.setattr(registry_module, "BATCH_SIZE", 50)
+    monkeypatch.setattr(tuning, "BATCH_SIZE", 50)
 
 
 def built(path, mode, monkeypatch):

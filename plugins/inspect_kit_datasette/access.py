@@ -2,9 +2,7 @@
 
 Confidential tables (the inspection schedule, since inspections are
 unannounced, and any table a regulator lists) and private queries are visible
-only to a signed-in regulator: an actor with ``"role": "regulator"``. A
-regulator signs in at ``/-/regulator-sign-in`` with the token in
-``INSPECT_KIT_REGULATOR_TOKEN``, or sends it as ``Authorization: Bearer TOKEN``.
+only to a signed-in regulator (see ``sign_in``).
 
 Hiding a table is not enough in Datasette: arbitrary SQL could still read it.
 So every public request that carries SQL (``?sql=``, ``?_where=``) is checked
@@ -15,31 +13,19 @@ is for regulators only, since the file holds every table.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import sqlite3
+import time
 from urllib.parse import parse_qs
 
+from datasette.utils import baseconv
 
-TOKEN_ENV = "INSPECT_KIT_REGULATOR_TOKEN"
+from .sign_in import actor_from_bearer, is_regulator
+
+
 PLUGIN_NAME = "inspect-kit"
-REGULATOR = {"id": "regulator", "role": "regulator"}
 SQL_PARAMS = ("sql", "_where")
 _EXPLAIN = re.compile(r"^\s*explain(\s+query\s+plan)?\s+", re.I)
-
-
-def is_regulator(actor) -> bool:
-    return bool(actor) and actor.get("role") == "regulator"
-
-
-def regulator_token() -> str | None:
-    return os.environ.get(TOKEN_ENV) or None
-
-
-def token_matches(given: str | None) -> bool:
-    token = regulator_token()
-    return bool(token and given) and secrets.compare_digest(given.encode(), token.encode())
 
 
 def plugin_config(datasette) -> dict:
@@ -55,15 +41,10 @@ def confidential_tables(datasette) -> set[str]:
     return {t.lower() for t in config["confidential"]}
 
 
-def private_queries(datasette) -> set[str]:
-    return set(plugin_config(datasette).get("private_queries", ()))
+def private_queries() -> set[str]:
+    from inspect_kit.plugins import get_queries
 
-
-def actor_from_bearer(request) -> dict | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer ") and token_matches(header[7:].strip()):
-        return dict(REGULATOR)
-    return None
+    return {q.name for q in get_queries().values() if q.private}
 
 
 def scope_actor(datasette, scope) -> dict | None:
@@ -77,9 +58,13 @@ def scope_actor(datasette, scope) -> dict | None:
     cookie = request.cookies.get("ds_actor")
     if cookie:
         try:
-            return datasette.unsign(cookie, "actor").get("a")
+            decoded = datasette.unsign(cookie, "actor")
         except Exception:
             return None
+        expires = decoded.get("e") if isinstance(decoded, dict) else None
+        if expires and int(baseconv.base62.decode(expires)) < time.time():
+            return None
+        return decoded.get("a") if isinstance(decoded, dict) else None
     return None
 
 
@@ -89,7 +74,7 @@ def permission(datasette, actor, action, resource):
         return None
     if action == "view-table" and resource and resource[1].lower() in confidential_tables(datasette):
         return False
-    if action == "view-query" and resource and resource[1] in private_queries(datasette):
+    if action == "view-query" and resource and resource[1] in private_queries():
         return False
     if action == "view-database-download":
         return False

@@ -17,7 +17,7 @@ from datasette.utils import tilde_encode
 from datasette.utils.asgi import Forbidden, NotFound, Response
 from markupsafe import Markup, escape
 
-from .. import access
+from .. import access, safety, sign_in
 from ..graph import entity_graph, home_graph
 from ..links import FLAG_SUBJECTS, FOLD_AFTER, GRAPH_LINKS, LABEL_COLUMNS, LINKS, LIST_COLUMNS, LIST_LINKS
 from ..renderers import can_render_atom, can_render_bods, render_atom, render_bods
@@ -261,21 +261,29 @@ def _pretty_json(text):
 
 async def sign_in_page(request, datasette):
     error = None
+    status = 200
     if request.method == "POST":
         form = await request.post_vars()
-        if access.token_matches(form.get("token")):
+        matched = sign_in.check_token(request, form.get("token"))
+        if matched:
             response = Response.redirect(datasette.urls.instance())
-            response.set_cookie("ds_actor", datasette.sign({"a": dict(access.REGULATOR)}, "actor"))
+            sign_in.set_sign_in_cookie(datasette, request, response)
             return response
-        error = "That token is not the regulator token."
-    return Response.html(
+        if matched is None:
+            error, status = "Too many wrong tokens: try again in a minute.", 429
+        else:
+            error, status = "That token is not the regulator token.", 403
+    response = Response.html(
         await datasette.render_template(
             "inspect_kit_sign_in.html",
-            {"error": error, "enabled": bool(access.regulator_token()), "token_env": access.TOKEN_ENV},
+            {"error": error, "enabled": bool(sign_in.regulator_token()), "token_env": sign_in.TOKEN_ENV},
             request=request,
         ),
-        status=403 if error else 200,
+        status=status,
     )
+    if status == 429:
+        response.headers["Retry-After"] = str(int(sign_in.GUESS_WINDOW))
+    return response
 
 
 @hookimpl
@@ -299,7 +307,7 @@ def register_output_renderer(datasette):
 
 @hookimpl
 def actor_from_request(datasette, request):
-    return access.actor_from_bearer(request)
+    return sign_in.actor_from_bearer(request)
 
 
 @hookimpl
@@ -315,9 +323,30 @@ def asgi_wrapper(datasette):
         pm.hook.prepare_connection(conn=conn, database=registry_database(datasette), datasette=datasette)
 
     def wrap(app):
-        return access.guard_sql(datasette, app, prepare)
+        return safety.content_security_policy(access.guard_sql(datasette, app, prepare))
 
     return wrap
+
+
+@hookimpl
+def canned_queries(datasette, database, actor):
+    """Private queries, for regulators only (public ones are in the metadata)."""
+    from inspect_kit.plugins import get_queries
+    from inspect_kit.publish import query_metadata
+
+    if not sign_in.is_regulator(actor) or database != registry_database(datasette):
+        return None
+    return {q.name: query_metadata(q) for q in get_queries().values() if q.private}
+
+
+@hookimpl
+def prepare_connection(conn):
+    conn.set_authorizer(safety.authorizer)
+
+
+@hookimpl
+def extra_body_script():
+    return safety.SAFE_LINKS_SCRIPT
 
 
 @hookimpl
