@@ -306,3 +306,76 @@ def test_each_concept_mapping_reads_a_filing(row):
             "accounting_standard": "frs102", "profit_and_loss_published": 1,
         }])
         assert years[OPCO][2024][row["measure"]] == 12_345
+
+
+def test_a_corporate_psc_leads_up_to_its_company_before_any_build(tmp_path):
+    """The PSC snapshot names a corporate owner as its own entity with a company number."""
+    from inspect_kit_accounts.graph import graph_companies
+
+    g = Graph(tmp_path)
+    g.collect(
+        Provider(provider_id="P1", name="Sunny Care Limited", company_number=OPCO),
+        Entity(id=f"GB-COH-{OPCO}/psc/abc", name="SUNNY HOLDINGS LIMITED", entity_type="company",
+               jurisdiction="GB", company_number=HOLD.lstrip("0")),
+        Entity(id=f"GB-COH-{OPCO}/psc/xyz", name="OFFSHORE HOLDINGS LIMITED", entity_type="company",
+               jurisdiction="JE", company_number="12345"),
+        Relationship(id="r1", subject_id=f"GB-COH-{OPCO}", interested_party_id=f"GB-COH-{OPCO}/psc/abc",
+                     interest_type="shareholding"),
+        Relationship(id="r2", subject_id=f"GB-COH-{OPCO}", interested_party_id=f"GB-COH-{OPCO}/psc/xyz",
+                     interest_type="shareholding"),
+    )
+    assert graph_companies(g.registry.conn) == {OPCO: "operator", HOLD: "holding"}  # not Jersey's 12345
+    g.registry.close()
+
+
+def test_latest_downloads_the_newest_daily_file(graph, product, httpserver, tmp_path):
+    page = ('<a href="Accounts_Bulk_Data-2025-09-29.zip">29</a>'
+            '<a href="Accounts_Bulk_Data-2025-09-30.zip">30</a>')
+    httpserver.expect_request("/en_accountsdata.html").respond_with_data(page, content_type="text/html")
+    httpserver.expect_request("/Accounts_Bulk_Data-2025-09-30.zip").respond_with_data(product[0].read_bytes())
+    db = str(graph.path)
+    graph.close()
+    result = CliRunner().invoke(cli, ["collect", "companies-house-accounts", "--db", db, "--latest",
+                                      "--latest-from", httpserver.url_for("/en_accountsdata.html"),
+                                      "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    from inspect_kit.registry import Registry
+
+    registry = Registry.open(db)
+    assert registry.conn.execute("select count(*) from accounts_filings").fetchone()[0] == 5
+    runs = registry.conn.execute("select source from collection_runs where collector = ?",
+                                 ["companies-house-accounts"]).fetchall()
+    assert len(runs) == 1 and "Accounts_Bulk_Data-2025-09-30.zip" in runs[0][0]
+    registry.close()
+
+
+def test_the_operators_money_flags_count_in_its_homes_risk_scores(graph, product):
+    from inspect_kit_risk.combine import RiskScoresScorer
+
+    collect(graph, *product)
+    build(graph)
+    run_scorer(graph, RiskScoresScorer())
+    score = {r["location_id"]: r for r in table(graph, "risk_scores")}["1-001"]
+    contributions = {c["flag"]: c for c in json.loads(score["contributions"])}
+    assert set(contributions) == {"net_liabilities", "loss_making", "high_rent_burden"}
+    assert contributions["net_liabilities"]["scorer"] == "accounts"
+
+
+def test_the_datasette_query_links_each_figure_to_its_filing(graph, product):
+    import asyncio
+
+    from inspect_kit.publish import make_datasette
+
+    collect(graph, *product)
+    build(graph)
+    db = graph.path
+    graph.close()
+    datasette = make_datasette(str(db), secret="s")
+
+    async def fetch():
+        response = await datasette.client.get(f"/{db.stem}/operator_money?provider_id=P1")
+        return response.status_code, response.text
+
+    status, html = asyncio.run(fetch())
+    assert status == 200
+    assert f'href="/{db.stem}/accounts_filings/Prod224_0002_00000001_20241231"' in html

@@ -47,7 +47,7 @@ select entity_id, group_concat(role) as roles from (
   select entity_id, role from seeds
   union select entity_id, 'holding' from above where depth > 0
 )
-where entity_id like 'GB-COH-%'
+where entity_id like 'GB-COH-%' and entity_id not like '%/%'  -- not a PSC's own entity
 group by entity_id
 """).replace("{above}", ABOVE.format(seeds="seeds"))
 
