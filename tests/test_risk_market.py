@@ -107,3 +107,22 @@ def test_grid_search_agrees_with_brute_force():
         accept = lambda other, me=me: other != me and other % 3 != 0  # noqa: E731
         brute = sorted((haversine_km(lat, lon, a, b), n) for a, b, n in points if accept(n))[:5]
         assert grid.nearest(lat, lon, 5, accept) == brute
+
+
+def test_a_group_that_size_with_net_liabilities_is_a_different_risk(tmp_path):
+    from inspect_kit_accounts.figures import AccountsFigures
+    from inspect_kit_accounts.records import CompanyAccounts
+
+    registry = _group_graph(tmp_path, local_authorities=16)
+    plain = by_flag(run_scorer(registry, MarketOversightScorer()), "difficult_to_replace")["1-500"]
+    assert "net_liabilities" not in plain["evidence"]
+    accounts = [CompanyAccounts(subject_type="group", subject_id="person-big", financial_year=year,
+                                net_assets=net_assets, filing_id=f"F{year}")
+                for year, net_assets in ((2023, 100_000.0), (2024, -2_500_000.0))]
+    with registry.transaction():
+        registry.store_results(AccountsFigures(), accounts)
+    flag = by_flag(run_scorer(registry, MarketOversightScorer()), "difficult_to_replace")["1-500"]
+    assert flag["evidence"]["net_liabilities"] == [{"group_id": "person-big", "financial_year": 2024,
+                                                    "net_liabilities": 2_500_000.0, "filing_id": "F2024",
+                                                    "subject_id": "person-big"}]
+    assert "net liabilities of £2,500,000" in flag["explanation"] and flag["score"] > plain["score"]

@@ -84,23 +84,59 @@ class MarketOversightScorer(Scorer):
                     difficult_to_replace=bool(rule), location_ids=json.dumps(sorted(here)),
                 )
 
+        short = net_liabilities(conn, crossing)
         for location_id, found in groups.items():
             hits = [crossing[g] for g in found if g in crossing]
             if not hits:
                 continue
             biggest = max(hits, key=lambda h: h["beds"])
             home = homes[location_id]
+            owing = [short[h["group_id"]] for h in hits if h["group_id"] in short]
+            explanation = (
+                f"This home belongs to {biggest['group_name']}, a group of {plural(biggest['homes'], 'home')} "
+                f"and {biggest['beds']:,} beds in {plural(biggest['local_authorities'], 'local authority', 'local authorities')} "
+                f"({biggest['rule']}), which would be difficult to replace if it failed."
+            )
+            if owing:
+                worst = max(owing, key=lambda o: o["net_liabilities"])
+                explanation += (f" Its latest accounts ({worst['financial_year']}) show net liabilities of "
+                                f"£{worst['net_liabilities']:,.0f}: a group that size with a deficit is a different risk.")
             yield make_flag(
                 "care_home", location_id, "difficult_to_replace",
-                score=settings["score"],
+                score=min(1.0, settings["score"] * 2) if owing else settings["score"],
                 settings=settings,
                 rule="Market Oversight entry criteria, SI 2015/314 reg 3, counted across the group",
                 threshold={k: settings[k] for k in ("beds_threshold", "lower_beds_threshold", "min_local_authorities")},
-                explanation=(
-                    f"This home belongs to {biggest['group_name']}, a group of {plural(biggest['homes'], 'home')} "
-                    f"and {biggest['beds']:,} beds in {plural(biggest['local_authorities'], 'local authority', 'local authorities')} "
-                    f"({biggest['rule']}), which would be difficult to replace if it failed."
-                ),
+                explanation=explanation,
                 groups=hits,
+                **({"net_liabilities": owing} if owing else {}),
                 sources=[source_row("care_homes", home, "location_id", "provider_id", "beds")],
             )
+
+
+def net_liabilities(conn, group_ids) -> dict[str, dict]:
+    """Groups whose latest accounts (``company_accounts``) show net liabilities.
+
+    A provider's group reads its operator company's row; an ultimate owner's group
+    its summed group row. Nothing when no accounts have been collected.
+    """
+    if not reading.table_exists(conn, "company_accounts"):
+        return {}
+    out = {}
+    for group_id in group_ids:
+        if group_id.startswith("provider:"):
+            found = reading.rows(
+                conn,
+                "SELECT a.* FROM company_accounts a JOIN providers p ON p.entity_id = a.subject_id "
+                "AND p.valid_to IS NULL WHERE a.subject_type = 'company' AND p.provider_id = ? "
+                "ORDER BY a.financial_year DESC LIMIT 1", (group_id.split(":", 1)[1],))
+        else:
+            found = reading.rows(
+                conn, "SELECT * FROM company_accounts WHERE subject_type = 'group' AND subject_id = ? "
+                "ORDER BY financial_year DESC LIMIT 1", (group_id,))
+        if found and found[0]["net_assets"] is not None and found[0]["net_assets"] < 0:
+            row = found[0]
+            out[group_id] = {"group_id": group_id, "financial_year": row["financial_year"],
+                             "net_liabilities": -row["net_assets"], "filing_id": row["filing_id"],
+                             "subject_id": row["subject_id"]}
+    return out
