@@ -379,3 +379,20 @@ def test_the_datasette_query_links_each_figure_to_its_filing(graph, product):
     status, html = asyncio.run(fetch())
     assert status == 200
     assert f'href="/{db.stem}/accounts_filings/Prod224_0002_00000001_20241231"' in html
+
+
+def test_bad_input_is_one_line_naming_the_file_and_changes_nothing(graph, product, tmp_path):
+    from inspect_kit import SourceError
+
+    collect(graph, product[0])
+    before = table(graph, "accounts_facts")
+    broken = tmp_path / "Accounts_Bulk_Data-2025-10-01.zip"
+    broken.write_bytes(product[0].read_bytes()[:300])
+    with pytest.raises(SourceError, match=r"Accounts_Bulk_Data-2025-10-01.zip: not a readable zip file"):
+        collect(graph, product[1], broken)  # the PDF before it is not kept either
+    stray = tmp_path / "accounts.html"
+    stray.write_bytes(ixbrl(opco_2024()))
+    with pytest.raises(SourceError, match=r"accounts.html: not an accounts filing name"):
+        collect(graph, stray)
+    assert table(graph, "accounts_facts") == before
+    assert "Prod223_0009_00000003_20221231" not in {r["filing_id"] for r in table(graph, "accounts_filings")}
