@@ -396,3 +396,17 @@ def test_bad_input_is_one_line_naming_the_file_and_changes_nothing(graph, produc
         collect(graph, stray)
     assert table(graph, "accounts_facts") == before
     assert "Prod223_0009_00000003_20221231" not in {r["filing_id"] for r in table(graph, "accounts_filings")}
+
+
+def test_a_community_interest_companys_filing_is_a_zip_of_its_own(graph, tmp_path):
+    """Real daily files hold ``Prod223_3951_<number>_<date>_CIC.zip``: accounts plus the CIC34 report."""
+    package = tmp_path / "package.zip"
+    write_zip(package, [(f"CIC-{OPCO}/accounts/financialStatement.xhtml", ixbrl(opco_2024())),
+                        (f"CIC-{OPCO}/cic34/cicReport.xhtml", b"<html><body>CIC report</body></html>")])
+    product = tmp_path / "Accounts_Bulk_Data-2025-05-03.zip"
+    write_zip(product, [("Prod223_3951_00000001_20241231_CIC.zip", package.read_bytes()),
+                        ("__MACOSX/._Prod223_3951_00000001_20241231_CIC.zip", b"\x00\x05\x16\x07")])
+    assert parse_name("Prod223_3951_00000001_20241231.zip") is None  # only a CIC's filing is a zip
+    collect(graph, product)
+    (filing,) = table(graph, "accounts_filings")
+    assert filing["filing_id"] == "Prod223_3951_00000001_20241231_CIC" and filing["facts"] == 17

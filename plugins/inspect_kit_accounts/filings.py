@@ -9,6 +9,7 @@ is wanted, so filings of companies off the graph are never decompressed.
 from __future__ import annotations
 
 import datetime
+import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -18,8 +19,10 @@ from typing import Callable, Iterator
 from inspect_kit import SourceError
 from inspect_kit.matching import normalise_company_number
 
-_NAME = re.compile(r"^(Prod\d+_\d+)_([A-Za-z0-9]+)_(\d{8})\.(html|xhtml|xml|pdf)$", re.IGNORECASE)
-FORMATS = {"html": "ixbrl", "xhtml": "ixbrl", "xml": "xbrl", "pdf": "pdf"}
+# A community interest company's filing is a zip of its own (``..._CIC.zip``) holding
+# the accounts (``accounts/financialStatement.xhtml``) and the CIC report.
+_NAME = re.compile(r"^(Prod\d+_\d+)_([A-Za-z0-9]+)_(\d{8})(_CIC)?\.(html|xhtml|xml|pdf|zip)$", re.IGNORECASE)
+FORMATS = {"html": "ixbrl", "xhtml": "ixbrl", "xml": "xbrl", "pdf": "pdf", "zip": "ixbrl"}
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,9 @@ def parse_name(name: str) -> FilingName | None:
     match = _NAME.match(Path(name).name)
     if not match:
         return None
-    run_code, number, date, extension = match.groups()
+    run_code, number, date, cic, extension = match.groups()
+    if (extension.lower() == "zip") != bool(cic):
+        return None
     try:
         made_up = datetime.date(int(date[:4]), int(date[4:6]), int(date[6:]))
     except ValueError:
@@ -78,8 +83,17 @@ def filings(path: Path, wanted: Callable[[str], bool]) -> Iterator[tuple[str, Fi
 
             def read(info=info, label=label):
                 try:
-                    return archive.read(info)
+                    data = archive.read(info)
+                    return _cic_accounts(data) if info.filename.lower().endswith(".zip") else data
                 except (zipfile.BadZipFile, OSError, EOFError) as error:
                     raise SourceError(f"{label}: cannot be read from the zip ({error})") from None
 
             yield label, name, read
+
+
+def _cic_accounts(data: bytes) -> bytes:
+    """The accounts inside a CIC's package (not its CIC34 report); empty when there are none."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        documents = [i for i in package.infolist() if "/accounts/" in f"/{i.filename}"
+                     and i.filename.lower().endswith((".xhtml", ".html", ".xml"))]
+        return package.read(documents[0]) if documents else b""
