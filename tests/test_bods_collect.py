@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import sqlite3
 
 import pytest
 
@@ -168,7 +169,8 @@ def test_malformed_statements_are_rejected_with_their_line(tmp_path):
     assert "interestedParty is missing" in errors[5]
     assert "startDate is not a date" in errors[6]
     assert "BODS 0.3" in errors[7]
-    assert all(r["raw"] for r in rejected)
+    assert rejected[0]["raw"] is None  # not JSON: its text is kept in the private database only
+    assert all(r["raw"] for r in rejected[1:])
 
 
 def test_a_truncated_array_stops_the_run(tmp_path):
@@ -224,3 +226,35 @@ def test_a_later_statement_replaces_an_earlier_one(tmp_path):
     # The relationship came before the entity it names, and still resolved.
     assert relationships[0]["subject_id"] == "GB-COH-09900071"
     assert relationships[0]["interested_party_id"] == "bods/rec-co2"  # described elsewhere: a stable id
+
+
+def test_no_residence_or_birth_day_reaches_a_public_table(tmp_path):
+    """A rejected person statement and an entity's residence address stay out of registry.db."""
+    person = statement("rec-p", "person", {
+        "personType": "knownPerson", "names": [{"type": "legal", "fullName": "Fictional Hidden Person"}],
+        "birthDate": "1960-07-23", "nationalities": [{"code": "GB"}],
+        "addresses": [{"type": "residence", "address": "12 Hidden Home Road", "postCode": "ZZ9 9ZZ"}],
+    })
+    del person["recordId"]  # rejected for that
+    entity = statement("rec-e", "entity", {
+        "entityType": {"type": "registeredEntity"}, "name": "Fictional Sole Trader Ltd",
+        "jurisdiction": {"code": "GB"},
+        "addresses": [{"type": "registered", "address": "1 Office Street"},
+                      {"type": "residence", "address": "12 Hidden Home Road"}],
+    })
+    path = write_statements(tmp_path / "people.json", [person, entity])
+    report = collect(tmp_path / "r.db", path)
+    assert report.rejected == 1
+    public = rows(tmp_path / "r.db", "select line, error, raw from rejected_records")[0]
+    assert "recordId is missing" in public["error"]
+    shown = json.loads(public["raw"])
+    assert shown["recordDetails"]["birthDate"] == "1960-07"
+    assert "addresses" not in shown["recordDetails"]
+    assert shown["recordDetails"]["names"][0]["fullName"] == "Fictional Hidden Person"
+    details = json.loads(rows(tmp_path / "r.db", "select details from bods_statements")[0]["details"])
+    assert details["addresses"] == [{"type": "registered", "address": "1 Office Street"}]
+    registry_bytes = (tmp_path / "r.db").read_bytes()
+    assert b"Hidden Home Road" not in registry_bytes and b"1960-07-23" not in registry_bytes
+    with sqlite3.connect(tmp_path / "private.db") as conn:
+        private = conn.execute("select raw from rejected_raw").fetchone()[0]
+    assert "Hidden Home Road" in private and "1960-07-23" in private

@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from inspect_kit import Entity, Rejected, Relationship
+from inspect_kit import Entity, Relationship
 from inspect_kit.jurisdictions import country_code
 from inspect_kit.matching import company_entity_id, normalise_company_number
 
 from .codes import REGISTRY_ID_SCHEME, entity_type_from_bods
+from .personal import public_addresses, rejected_statement
 from .reader import read_items
 from .records import BodsStatement
 
@@ -87,7 +88,7 @@ class BodsImport:
         items = self.progress(read_items(self.path), desc=f"{self.path.name}: entities", unit=" statements")
         for item in items:
             if item.error:
-                yield Rejected(item.error, item.raw, item.line)
+                yield rejected_statement(item.error, item.raw, item.statement, item.line)
                 continue
             try:
                 statement = self._envelope(item.statement)
@@ -97,7 +98,8 @@ class BodsImport:
                     continue
                 yield from self._entity(statement, item.line)
             except StatementError as error:
-                yield Rejected(f"statement {_describe(item.statement)}: {error}", item.raw, item.line)
+                yield rejected_statement(f"statement {_describe(item.statement)}: {error}", item.raw,
+                                         item.statement, item.line)
 
     def _envelope(self, statement) -> dict:
         if not isinstance(statement, dict):
@@ -208,6 +210,10 @@ class BodsImport:
                 del extras["identifiers"]
         if is_person and details.get("deathDate"):
             extras["deathDate"] = str(details["deathDate"])[:7]
+        if "addresses" in extras:  # an entity's registered or business address, never a residence
+            extras["addresses"] = public_addresses(extras["addresses"])
+            if not extras["addresses"]:
+                del extras["addresses"]
         return extras
 
     # -- pass 2 ------------------------------------------------------------
@@ -224,7 +230,7 @@ class BodsImport:
             try:
                 yield from self._relationship(statement, item.line)
             except StatementError as error:
-                yield Rejected(f"statement {_describe(statement)}: {error}", item.raw, item.line)
+                yield rejected_statement(f"statement {_describe(statement)}: {error}", item.raw, statement, item.line)
 
     def _relationship_details(self, statement: dict) -> tuple[str, Any, list]:
         details = statement["recordDetails"]
