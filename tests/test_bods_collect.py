@@ -143,7 +143,8 @@ def test_malformed_statements_are_rejected_with_their_line(tmp_path):
                                           "name": "Fictional Ltd"})
     bad = [
         statement("rec-b", "company", {}),
-        statement("", "entity", {"isComponent": False}),
+        {k: v for k, v in statement("rec-x", "entity", {"isComponent": False, "entityType": {"type": "unknownEntity"}}).items()
+         if k != "recordId"},
         statement("rec-c", "entity", {"isComponent": False}),
         statement("rec-d", "relationship", {"isComponent": False, "subject": "rec-a", "interestedParty": "rec-a",
                                             "interests": [{"type": "shareholding", "share": {"exact": "lots"}}]}),
@@ -162,13 +163,15 @@ def test_malformed_statements_are_rejected_with_their_line(tmp_path):
     assert [r["line"] for r in rejected] == [2, 3, 4, 5, 6, 7, 8, 9]
     errors = [r["error"] for r in rejected]
     assert "invalid JSON" in errors[0]
-    assert "recordType must be entity, person or relationship, not 'company'" in errors[1]
-    assert "recordId is missing" in errors[2]
-    assert "entityType.type is missing" in errors[3]
-    assert "share.exact is not a number" in errors[4]
-    assert "interestedParty is missing" in errors[5]
-    assert "startDate is not a date" in errors[6]
+    # Each names the statement's JSON path in the file (counted from 0) and the rule it breaks.
+    assert "$[2].recordType: must be one of entity, person, relationship (enum)" in errors[1]
+    assert "$[3]: 'recordId' is a required property (required)" in errors[2]
+    assert "$[4].recordDetails: 'entityType' is a required property (required)" in errors[3]
+    assert "$[5].recordDetails.interests[0].share.exact: must be of type number (type)" in errors[4]
+    assert "$[6].recordDetails: 'interestedParty' is a required property (required)" in errors[5]
+    assert "$[7].recordDetails.interests[0].startDate: must be a date (format)" in errors[6]
     assert "BODS 0.3" in errors[7]
+    assert "13-45" not in "".join(errors) and "lots" not in "".join(errors)  # rules, not the values found
     assert rejected[0]["raw"] is None  # not JSON: its text is kept in the private database only
     assert all(r["raw"] for r in rejected[1:])
 
@@ -246,7 +249,7 @@ def test_no_residence_or_birth_day_reaches_a_public_table(tmp_path):
     report = collect(tmp_path / "r.db", path)
     assert report.rejected == 1
     public = rows(tmp_path / "r.db", "select line, error, raw from rejected_records")[0]
-    assert "recordId is missing" in public["error"]
+    assert "recordId" in public["error"]
     shown = json.loads(public["raw"])
     assert shown["recordDetails"]["birthDate"] == "1960-07"
     assert "addresses" not in shown["recordDetails"]

@@ -11,8 +11,11 @@ the statements:
    relationship record is read: in BODS a later statement replaces an earlier
    one for the same recordId.
 
-Published files are not always tidy, and the official examples are not either;
-what is tolerated, and how, is in docs/bods.md.
+Every statement is first checked against the BODS 0.4 schema shipped in
+``schema/``, after the few habits of real publishers listed in ``tolerance``
+are read as what they mean; a statement that breaks a rule is refused, with
+the JSON path and the rule, and the file's other statements are read. What is
+tolerated, and how, is in docs/bods.md.
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ from .codes import REGISTRY_ID_SCHEME, entity_type_from_bods
 from .personal import public_addresses, rejected_statement
 from .reader import read_items
 from .records import BodsStatement
+from .schema import statement_problems
+from .tolerance import REFERENCE_KEYS, tolerate
 
-RECORD_TYPES = ("entity", "person", "relationship")
 ID_PREFIX = "bods/"
+PROBLEMS_SHOWN = 5  # broken rules named in one rejection
 _BIRTH = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]))?")
 
 
@@ -77,9 +82,14 @@ class BodsImport:
         self.progress = progress
         self.known: dict[str, Known] = {}
         self.used_ids: set[str] = set()
+        # describedBy…Statement references that name no recordId: statementIds,
+        # mapped to their recordIds by one more pass only when there are any.
+        self.statement_records: dict[str, str | None] = {}
 
     def records(self) -> Iterator[Any]:
         yield from self._people_and_entities()
+        if any(i not in self.known for i in self.statement_records):
+            self._map_statement_ids()
         yield from self._relationships()
 
     # -- pass 1 ------------------------------------------------------------
@@ -91,7 +101,7 @@ class BodsImport:
                 yield rejected_statement(item.error, item.raw, item.statement, item.line)
                 continue
             try:
-                statement = self._envelope(item.statement)
+                statement = self._checked(item)
                 if statement["recordType"] == "relationship":
                     self._relationship_details(statement)  # reject now, not in pass 2
                     self.known.setdefault(statement["recordId"], Known()).last_relationship_line = item.line
@@ -101,20 +111,42 @@ class BodsImport:
                 yield rejected_statement(f"statement {_describe(item.statement)}: {error}", item.raw,
                                          item.statement, item.line)
 
-    def _envelope(self, statement) -> dict:
-        if not isinstance(statement, dict):
-            raise StatementError(f"a statement must be a JSON object, not {type(statement).__name__}")
-        record_type = statement.get("recordType")
-        if record_type not in RECORD_TYPES:
-            if "statementType" in statement:
-                raise StatementError("BODS 0.3 or earlier (statementType): only BODS 0.4 records are read")
-            raise StatementError(f"recordType must be entity, person or relationship, not {record_type!r}")
-        record_id = statement.get("recordId")
-        if not isinstance(record_id, str) or not record_id.strip():
-            raise StatementError("recordId is missing")
-        if not isinstance(statement.get("recordDetails"), dict):
-            raise StatementError("recordDetails is missing or not an object")
+    def _checked(self, item) -> dict:
+        """The item's statement, tolerated and schema-valid, or ``StatementError`` naming each broken rule."""
+        statement = item.statement
+        if isinstance(statement, dict) and "statementType" in statement and "recordType" not in statement:
+            raise StatementError("BODS 0.3 or earlier (statementType): only BODS 0.4 records are read")
+        self._note_references(statement)
+        statement = tolerate(statement)
+        problems = statement_problems(statement, item.index)
+        if problems:
+            more = len(problems) - PROBLEMS_SHOWN
+            raise StatementError("; ".join(problems[:PROBLEMS_SHOWN]) + (f"; and {more} more" if more > 0 else ""))
+        try:
+            _check_text(statement, f"$[{item.index}]")
+        except RecursionError:
+            raise StatementError(f"$[{item.index}]: nested too deeply") from None
         return statement
+
+    def _note_references(self, statement) -> None:
+        details = statement.get("recordDetails") if isinstance(statement, dict) else None
+        if not isinstance(details, dict):
+            return
+        for role in ("subject", "interestedParty"):
+            party = details.get(role)
+            for key in REFERENCE_KEYS:
+                if isinstance(party, dict) and isinstance(party.get(key), str):
+                    self.statement_records.setdefault(party[key], None)
+
+    def _map_statement_ids(self) -> None:
+        """Which recordId each statementId named by a describedBy…Statement reference belongs to."""
+        for item in read_items(self.path):
+            statement = item.statement
+            if not isinstance(statement, dict) or statement.get("recordType") not in ("entity", "person"):
+                continue
+            statement_id, record_id = statement.get("statementId"), statement.get("recordId")
+            if isinstance(statement_id, str) and statement_id in self.statement_records and record_id in self.known:
+                self.statement_records[statement_id] = record_id
 
     def _entity(self, statement: dict, line: int) -> Iterator[Any]:
         details = statement["recordDetails"]
@@ -224,41 +256,34 @@ class BodsImport:
             statement = item.statement
             if item.error or not isinstance(statement, dict) or statement.get("recordType") != "relationship":
                 continue
-            known = self.known.get(statement.get("recordId"))
+            record_id = statement.get("recordId")
+            known = self.known.get(record_id) if isinstance(record_id, str) else None
             if known is None or known.last_relationship_line != item.line:
                 continue  # rejected in pass 1, or replaced by a later statement
+            statement = tolerate(statement)  # checked in pass 1
             try:
                 yield from self._relationship(statement, item.line)
             except StatementError as error:
                 yield rejected_statement(f"statement {_describe(statement)}: {error}", item.raw, statement, item.line)
 
-    def _relationship_details(self, statement: dict) -> tuple[str, Any, list]:
+    def _relationship_details(self, statement: dict) -> tuple[Any, Any, list]:
+        """Subject, interested party and interests of a schema-valid relationship; refuses contradictory shares."""
         details = statement["recordDetails"]
-        subject = details.get("subject")
-        party = details.get("interestedParty")
-        if isinstance(subject, dict):
-            raise StatementError("the subject is unspecified: there is nothing the relationship is about")
-        if not isinstance(subject, str) or not subject:
-            raise StatementError("subject is missing")
-        if isinstance(party, dict):
-            if not party.get("reason"):
-                raise StatementError("interestedParty is an object without a reason")
-        elif not isinstance(party, str) or not party:
-            raise StatementError("interestedParty is missing")
         interests = details.get("interests") or []
-        if not isinstance(interests, list) or not all(isinstance(i, dict) for i in interests):
-            raise StatementError("interests must be a list of objects")
-        for number, interest in enumerate(interests, start=1):
+        for number, interest in enumerate(interests):
             _share(interest.get("share"), f"interests[{number}].share")
-            _date(interest.get("startDate"), f"interests[{number}].startDate")
-            _date(interest.get("endDate"), f"interests[{number}].endDate")
-        return subject, party, interests
+        return details["subject"], details["interestedParty"], interests
 
     def _relationship(self, statement: dict, line: int) -> Iterator[Any]:
         subject, party, interests = self._relationship_details(statement)
         details = statement["recordDetails"]
         record_id = statement["recordId"]
-        subject_id = self._reference(subject, "subject")
+        if isinstance(subject, dict):
+            # An unspecified subject: an entity of its own that says only that it is unknown.
+            subject_id = f"{ID_PREFIX}{record_id}#subject"
+            yield Entity(id=subject_id, entity_type="unknown", line=line)
+        else:
+            subject_id = self._reference(subject, "subject")
         party_id = reason = description = None
         if isinstance(party, dict):
             reason = str(party["reason"])
@@ -269,6 +294,8 @@ class BodsImport:
         relationship_extras = {
             k: details[k] for k in ("componentRecords",) if details.get(k)
         }
+        if isinstance(subject, dict):
+            relationship_extras["subject"] = subject
         seen: dict[str, int] = {}
         for interest in interests or [{}]:
             kind = interest.get("type")
@@ -311,6 +338,7 @@ class BodsImport:
         the company is owned by "itself") is read as: the subject is the first
         thing published under it, the interested party the last one.
         """
+        record_id = self.statement_records.get(record_id) or record_id
         known = self.known.get(record_id)
         if known is None or not known.things:
             return ID_PREFIX + record_id  # published elsewhere, or later
@@ -356,6 +384,22 @@ def _describe(statement) -> str:
     if isinstance(statement, dict):
         return repr(statement.get("statementId") or statement.get("recordId") or "?")
     return "?"
+
+
+def _check_text(value, path: str) -> None:
+    """Refuse text that cannot be stored: a lone surrogate (``"\\ud800"``) is valid JSON but not UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise StatementError(f"{path}: text that is not valid Unicode (a lone surrogate)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, path)
+            _check_text(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            _check_text(item, f"{path}[{number}]")
 
 
 def _text(value) -> str | None:
