@@ -232,32 +232,35 @@ def test_a_later_statement_replaces_an_earlier_one(tmp_path):
 
 
 def test_no_residence_or_birth_day_reaches_a_public_table(tmp_path):
-    """A rejected person statement and an entity's residence address stay out of registry.db."""
+    """A rejected person statement, and an entity's residence address, stay out of registry.db."""
     person = statement("rec-p", "person", {
         "personType": "knownPerson", "names": [{"type": "legal", "fullName": "Fictional Hidden Person"}],
-        "birthDate": "1960-07-23", "nationalities": [{"code": "GB"}],
+        "birthDate": "1960-07-23", "nationalities": [{"code": "GB", "name": "United Kingdom"}],
         "addresses": [{"type": "residence", "address": "12 Hidden Home Road", "postCode": "ZZ9 9ZZ"}],
     })
     del person["recordId"]  # rejected for that
-    entity = statement("rec-e", "entity", {
-        "entityType": {"type": "registeredEntity"}, "name": "Fictional Sole Trader Ltd",
-        "jurisdiction": {"code": "GB"},
-        "addresses": [{"type": "registered", "address": "1 Office Street"},
-                      {"type": "residence", "address": "12 Hidden Home Road"}],
-    })
-    path = write_statements(tmp_path / "people.json", [person, entity])
+    country = {"name": "United Kingdom", "code": "GB"}
+    registered = {"type": "registered", "address": "1 Office Street", "country": country}
+    residence = {"type": "residence", "address": "12 Hidden Home Road", "country": country}
+    def entity(record_id, addresses):
+        return statement(record_id, "entity", {
+            "isComponent": False, "entityType": {"type": "registeredEntity"}, "name": "Fictional Sole Trader Ltd",
+            "jurisdiction": {"code": "GB", "name": "United Kingdom"}, "addresses": addresses})
+    path = write_statements(tmp_path / "people.json",
+                            [person, entity("rec-e", [registered, residence]), entity("rec-f", [registered])])
     report = collect(tmp_path / "r.db", path)
-    assert report.rejected == 1
-    public = rows(tmp_path / "r.db", "select line, error, raw from rejected_records")[0]
-    assert "recordId" in public["error"]
-    shown = json.loads(public["raw"])
+    assert report.rejected == 2  # the person for its missing recordId; an entity cannot have a residence
+    rejected = rows(tmp_path / "r.db", "select line, error, raw from rejected_records order by id")
+    assert "recordId" in rejected[0]["error"] and "addresses[1].type" in rejected[1]["error"]
+    shown = json.loads(rejected[0]["raw"])
     assert shown["recordDetails"]["birthDate"] == "1960-07"
     assert "addresses" not in shown["recordDetails"]
     assert shown["recordDetails"]["names"][0]["fullName"] == "Fictional Hidden Person"
+    assert json.loads(rejected[1]["raw"])["recordDetails"]["addresses"] == [registered]
     details = json.loads(rows(tmp_path / "r.db", "select details from bods_statements")[0]["details"])
-    assert details["addresses"] == [{"type": "registered", "address": "1 Office Street"}]
+    assert details["addresses"] == [registered]
     registry_bytes = (tmp_path / "r.db").read_bytes()
     assert b"Hidden Home Road" not in registry_bytes and b"1960-07-23" not in registry_bytes
     with sqlite3.connect(tmp_path / "private.db") as conn:
-        private = conn.execute("select raw from rejected_raw").fetchone()[0]
+        private = "".join(r[0] for r in conn.execute("select raw from rejected_raw"))
     assert "Hidden Home Road" in private and "1960-07-23" in private
