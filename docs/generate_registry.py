@@ -19,7 +19,8 @@ only ever extended, never renamed.
 `registry.db` holds only what public registers publish and what inspect-kit derives from
 it, so it can be copied, published with `datasette publish` and served by any number of
 read-only replicas with nothing to hide. Everything confidential lives in a second SQLite
-file, the **private database**: `private.db` beside the registry, or wherever
+file, the **private database**: `private.db` beside `registry.db` (`NAME-private.db` beside
+any other `NAME.db`), or wherever
 `INSPECT_KIT_PRIVATE_DB` (or `Registry(path, private_path=...)`, `serve --private-db`) puts
 it. It holds:
 

@@ -261,6 +261,6 @@ def test_no_residence_or_birth_day_reaches_a_public_table(tmp_path):
     assert details["addresses"] == [registered]
     registry_bytes = (tmp_path / "r.db").read_bytes()
     assert b"Hidden Home Road" not in registry_bytes and b"1960-07-23" not in registry_bytes
-    with sqlite3.connect(tmp_path / "private.db") as conn:
+    with sqlite3.connect(tmp_path / "r-private.db") as conn:
         private = "".join(r[0] for r in conn.execute("select raw from rejected_raw"))
     assert "Hidden Home Road" in private and "1960-07-23" in private

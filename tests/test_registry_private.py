@@ -115,6 +115,8 @@ def test_the_private_path_can_be_given(tmp_path, monkeypatch):
     given = tmp_path / "given.db"
     Registry(tmp_path / "registry.db", extra_records=[Watch], private_path=given).close()
     assert "watchlist" in tables_in(given)
+    Registry(tmp_path / "demo.db", extra_records=[Watch]).close()  # two registries never share one
+    assert "watchlist" in tables_in(tmp_path / "demo-private.db")
 
 
 def test_an_older_registry_moves_its_private_rows_out(paths):

@@ -42,12 +42,17 @@ PRIVATE_DB_ENV = "INSPECT_KIT_PRIVATE_DB"
 
 
 def private_path_for(path: str | Path) -> Path:
-    """Where a registry's private database is: ``INSPECT_KIT_PRIVATE_DB``, else ``private.db`` beside it."""
+    """Where a registry's private database is: ``INSPECT_KIT_PRIVATE_DB``, else beside it:
+    ``private.db`` for ``registry.db``, ``NAME-private.db`` for any other ``NAME.db`` (so two
+    registries in one folder never share one)."""
     if os.environ.get(PRIVATE_DB_ENV):
         return Path(os.environ[PRIVATE_DB_ENV])
     if str(path) == ":memory:":
         return Path(":memory:")
-    return Path(path).with_name("private.db")
+    path = Path(path)
+    if path.name == "registry.db":
+        return path.with_name("private.db")
+    return path.with_name(f"{path.stem}-private{path.suffix or '.db'}")
 
 
 class Registry:

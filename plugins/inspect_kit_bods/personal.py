@@ -45,5 +45,6 @@ def public_statement(statement) -> dict | None:
 
 def rejected_statement(error: str, raw: str, statement, line) -> Rejected:
     shown = public_statement(statement)
+    # ASCII JSON: a lone surrogate the statement may hold is stored as its escape.
     return Rejected(error, raw=raw, line=line, personal=True,
-                    public_raw=None if shown is None else json.dumps(shown, ensure_ascii=False))
+                    public_raw=None if shown is None else json.dumps(shown))

@@ -41,4 +41,4 @@ def rejected_psc(error: str, raw: str, *, item=None, line=None, source=None) -> 
             item = None
     shown = public_psc(item)
     return Rejected(error, raw=raw, line=line, source=source, personal=True,
-                    public_raw=None if shown is None else json.dumps(shown, ensure_ascii=False))
+                    public_raw=None if shown is None else json.dumps(shown))
