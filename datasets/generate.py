@@ -49,6 +49,9 @@ LR_FULL = (2026, 10)
 LR_COU = (2026, 11)
 COU_CHANGE_DATE = datetime.date(2026, 11, 3)
 
+# Story companies whose accounts are overdue (BasicCompanyData's Accounts.NextDueDate has passed).
+ACCOUNTS_OVERDUE = {"WILLOWMERE GROUP HOLDINGS LIMITED"}
+
 # One encoder for millions of lines (json.dumps with options builds a new one per call).
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 SUPER_SECURE_DESCRIPTION = "super-secure-persons-with-significant-control"
@@ -1262,12 +1265,19 @@ class Writer:
     def basic_company_row(self, c: Company) -> list[str]:
         line1, line2, town, county, country, pc = c.address
         ref = c.incorporated
-        made_up = datetime.date(2025, ref.month, min(ref.day, 28))
+        # The last accounts filed are made up to the latest year end whose nine months
+        # have passed; the next ones are due nine months after the year end that follows.
+        made_up = datetime.date(CH_DATE.year, ref.month, min(ref.day, 28))
+        while made_up + datetime.timedelta(days=270) > CH_DATE:
+            made_up = made_up.replace(year=made_up.year - 1)
+        if c.name in ACCOUNTS_OVERDUE:  # a year's accounts never filed
+            made_up = made_up.replace(year=made_up.year - 1)
+        next_year_end = made_up.replace(year=made_up.year + 1)
         dissolved = ""
         row = [
             c.name, c.number, "", "", line1, line2, town, county, country, pc, c.category, c.status,
             c.country if c.category == COMPANY_ROE else "United Kingdom", dissolved, dmy(c.incorporated),
-            str(made_up.day), str(made_up.month), dmy(made_up + datetime.timedelta(days=270)), dmy(made_up),
+            str(made_up.day), str(made_up.month), dmy(next_year_end + datetime.timedelta(days=270)), dmy(made_up),
             "FULL" if c.category in (COMPANY_PLC,) else ("NO ACCOUNTS FILED" if c.category == COMPANY_ROE
                                                           else "TOTAL EXEMPTION FULL"),
             "", "", str(c.mortgages[0]), str(c.mortgages[1]), "0", str(c.mortgages[0] - c.mortgages[1]),
@@ -1573,6 +1583,34 @@ class Writer:
 
     # -- BODS, truth, scenario ------------------------------------------------------
 
+    def accounts(self) -> None:
+        """The Accounts Data Product: four Septembers of the story companies' accounts (``datasets/accounts.py``)."""
+        from .accounts import demo_filings
+
+        facts = self.story.facts
+        big, group = facts["big_operator"], facts["common_control"]
+        companies = {
+            "brackenfold_operator": (big["company_number"], big["name"].upper()),
+            "brackenfold_holdings": (big["parent_company_number"], big["parent"]),
+            "willowmere_operator": (group["operator_company_number"], group["operator"]),
+            "willowmere_landlord": (group["landlord_company_number"], group["landlord"]),
+        }
+        uk = next((l for l in big["landlords"] if l["register"] == "ccod" and l["traceable"] and l["company_number"]),
+                  None)
+        if uk:
+            companies["uk_landlord"] = (uk["company_number"], uk["name"])
+        first = self.story.scale.companies // 2 + 1  # fillers past the half that owns neighbouring titles
+        for k in range(3):
+            companies[f"filler_{k}"] = (filler_number(first + k), filler_name(first + k))
+        directory = self.out / "companies-house-accounts"
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, data in demo_filings(companies):
+            (directory / name).write_bytes(data)
+            paths.append(self.rel(directory / name))
+        self.counts["accounts_zips"] = len(paths)
+        self.manifest.append({"collector": "companies-house-accounts", "files": paths})
+
     def bods(self) -> None:
         path = self.out / "bods" / "orchard-reach-2026-11.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -1614,7 +1652,7 @@ class Writer:
             "collect": self.manifest}, indent=2) + "\n", encoding="utf-8")
 
 
-STEPS = ["cqc", "basic_company_data", "psc_snapshot", "land_registry", "bods", "truth"]
+STEPS = ["cqc", "basic_company_data", "psc_snapshot", "land_registry", "bods", "accounts", "truth"]
 _WRITER: "Writer | None" = None
 
 

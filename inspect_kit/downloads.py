@@ -116,8 +116,31 @@ def find_latest_link(html: str, page_url: str, pattern: str) -> tuple[str, str]:
 
 
 def file_name_of(url: str) -> str:
-    """The last path segment of a URL, decoded: the name a downloaded file is saved under."""
-    return unquote(urlparse(url).path.rstrip("/").rsplit("/", 1)[-1])
+    """The last path segment of a URL, decoded and made safe: the name a downloaded file is saved under.
+
+    ``download`` when the URL has none that can be used.
+    """
+    try:
+        return safe_file_name(unquote(urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]))
+    except SourceError:
+        return "download"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ ()+,=@-]")
+
+
+def safe_file_name(name: str) -> str:
+    """A name a server gave for a file, reduced to a plain base name that stays in its folder.
+
+    Folders (``../../x.zip``, ``C:\\x.zip``), control characters and leading
+    dots are dropped, other unusual characters become ``_``. Raises
+    ``SourceError`` when nothing usable is left.
+    """
+    base = re.split(r"[/\\]", str(name))[-1]
+    base = _UNSAFE.sub("_", "".join(c for c in base if c.isprintable())).strip(" .")[:200]
+    if not base or set(base) <= {"_", "."}:
+        raise SourceError(f"the server named the file {name!r}: no usable file name in it")
+    return base
 
 
 def _client(client: HttpClient | None, url: str, timeout: float) -> HttpClient:

@@ -274,6 +274,7 @@ class Entity(Record):
     dissolution_date: datetime.date | None = None
     sic_codes: str | None = col("JSON array of SIC codes")
     accounts_category: str | None = None
+    accounts_next_due: datetime.date | None = col("When the next accounts are due (the register's Accounts.NextDueDate)")
     mortgages_outstanding: int | None = None
     mortgages_charges: int | None = None
     address: str | None = col("Registered office of an organisation; never a person's home")

@@ -42,3 +42,16 @@ def plugin_dir(tmp_path):
         return directory
 
     return write
+
+
+@pytest.fixture
+def server():
+    """A threaded HTTP server of the test's own: a hung request blocks neither the retry after it
+    nor, still being answered when the test ends, any other test."""
+    from pytest_httpserver import HTTPServer
+
+    httpserver = HTTPServer(threaded=True)
+    httpserver.start()
+    yield httpserver
+    httpserver.clear()
+    httpserver.stop()

@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner
 from helpers import table_rows
 from inspect_kit_cqc.mapping import location_record, provider_record, rating_records
-from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
 from inspect_kit.cli import cli
@@ -189,16 +188,6 @@ class FakeCqc:
             key: rows[(page - 1) * per_page: page * per_page], "uri": uri,
         }
         return Response(json.dumps(body), content_type="application/json")
-
-
-@pytest.fixture
-def server():
-    """A threaded server, so that a hung request does not block the retry that follows it."""
-    httpserver = HTTPServer(threaded=True)
-    httpserver.start()
-    yield httpserver
-    httpserver.clear()
-    httpserver.stop()
 
 
 @pytest.fixture

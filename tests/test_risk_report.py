@@ -36,7 +36,7 @@ def test_risk_scores_list_each_contribution(registry):
 
 def test_risk_scores_run_after_every_other_scorer():
     names = [s.name for s in ordered(get_scorers())]
-    assert names[-1] == "risk_scores" and len(names) == 13
+    assert names[-1] == "risk_scores" and len(names) == 14
 
 
 def test_build_reads_thresholds_from_the_config_file(registry, tmp_path):

@@ -64,6 +64,10 @@ class CompaniesHouseApiCollector(Collector):
                default=5, type=int),
         Option("backoff", "Seconds of backoff before retrying; doubles on each retry.", default=1.0, type=float),
         Option("no_charges", "Do not fetch charges.", default=False, is_flag=True),
+        Option("deadline", "Seconds the whole run may take before it stops (0: no limit).",
+               default=6 * 60 * 60.0, type=float),
+        Option("max_retry_after", "Longest Retry-After, in seconds, to wait for; a longer one stops the run.",
+               default=300.0, type=float),
     )
 
     def collect(self, run):
@@ -110,6 +114,8 @@ class CompaniesHouseApiCollector(Collector):
             timeout=float(option("timeout", 30.0)),
             retries=int(option("retries", 5)),
             backoff=float(option("backoff", 1.0)),
+            max_retry_after=float(option("max_retry_after", 300.0)),
+            deadline=float(option("deadline", 6 * 60 * 60.0)) or None,
             cache_dir=run.cache_dir,
             cache_ttl=CACHE_TTL,
         )
@@ -174,15 +180,25 @@ class CompaniesHouseApiCollector(Collector):
         yield from records
 
     def _pages(self, client, path):
-        """Every item of a paged list (``start_index`` from 0), with the page's URL."""
+        """Every item of a paged list (``start_index`` from 0), with the page's URL.
+
+        A server that answers every page with the same items (ignoring
+        ``start_index``) is stopped at the second such page: no page is read twice.
+        """
         start = 0
+        previous = None
         while True:
             params = {"items_per_page": PAGE_SIZE, "start_index": start}
             body = client.get_json(path, params)
             if not body:
                 return  # 404: the company has no such list
-            items = body.get("items") or []
             url = client.url(path, params)
+            items = body.get("items") or [] if isinstance(body, dict) else None
+            if not isinstance(items, list):
+                raise SourceError(f"{url}: expected a JSON object with an 'items' list")
+            if items and items == previous:
+                raise SourceError(f"{url}: the same items as the page before (start_index ignored); stopping")
+            previous = items
             for item in items:
                 yield url, item
             start += len(items)

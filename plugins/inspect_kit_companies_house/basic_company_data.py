@@ -192,6 +192,7 @@ class _RowMapper:
         self.dissolved = get("DissolutionDate")
         self.incorporated = get("IncorporationDate")
         self.accounts = get("Accounts.AccountCategory")
+        self.accounts_due = get("Accounts.NextDueDate")
         self.charges = get("Mortgages.NumMortCharges")
         self.outstanding = get("Mortgages.NumMortOutstanding")
         self.address = [index[c] for c in ADDRESS if c in index]
@@ -221,6 +222,7 @@ class _RowMapper:
             dissolution_date=uk_date(at(row, self.dissolved), "DissolutionDate"),
             sic_codes=sic_codes([row[i] for i in self.sic]),
             accounts_category=at(row, self.accounts).strip() or None,
+            accounts_next_due=uk_date(at(row, self.accounts_due), "Accounts.NextDueDate"),
             mortgages_charges=count(at(row, self.charges), "Mortgages.NumMortCharges"),
             mortgages_outstanding=count(at(row, self.outstanding), "Mortgages.NumMortOutstanding"),
             address=address or None,

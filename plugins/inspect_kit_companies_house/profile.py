@@ -43,6 +43,7 @@ def company_entity(profile: dict, *, line=None) -> Entity:
         dissolution_date=profile.get("date_of_cessation"),
         sic_codes=json.dumps(sic) if sic else None,
         accounts_category=(accounts.get("last_accounts") or {}).get("type"),
+        accounts_next_due=accounts.get("next_due"),
         address=address_text(profile.get("registered_office_address")),
         register="GB-COH",
         line=line,

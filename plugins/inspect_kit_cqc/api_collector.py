@@ -73,6 +73,10 @@ class CqcApiCollector(Collector):
         Option("backoff", "Backoff factor in seconds between retries (doubles each time).",
                default=1.0, type=float),
         Option("per_page", "Items per list page.", default=500, type=int),
+        Option("deadline", "Seconds the whole sync may take before it stops (0: no limit).",
+               default=6 * 60 * 60.0, type=float),
+        Option("max_retry_after", "Longest Retry-After, in seconds, to wait for; a longer one stops the sync.",
+               default=300.0, type=float),
     )
 
     def collect(self, run) -> Iterator:
@@ -127,15 +131,24 @@ class CqcApiCollector(Collector):
             timeout=float(options.get("timeout") or 30.0),
             retries=int(options.get("retries") if options.get("retries") is not None else 5),
             backoff=float(options.get("backoff") if options.get("backoff") is not None else 1.0),
+            max_retry_after=float(options.get("max_retry_after") if options.get("max_retry_after") is not None
+                                  else 300.0),
+            deadline=float(options.get("deadline") if options.get("deadline") is not None else 6 * 60 * 60.0) or None,
             cache_dir=sync.cache_dir,
         )
 
     def _pages(self, client: HttpClient, run, path: str, params: dict, items_key: str, label: str):
-        """Every item of a paged list, following ``nextPageUri`` (relative to the API root)."""
+        """Every item of a paged list, following ``nextPageUri`` (relative to the API root).
+
+        No page is read twice: a ``nextPageUri`` back to a page already read (a
+        cycle) stops the sync, as does one to another host (``client.url``).
+        """
         url = client.url(path, params)
         bar = run.progress(desc=label, unit=" pages")
         pages = 0
+        read = set()
         while url:
+            read.add(url)
             body = client.get_json(url, allow_404=False)
             if not isinstance(body, dict) or not isinstance(body.get(items_key, []), list):
                 raise SourceError(f"{url}: expected a JSON object with a {items_key!r} list")
@@ -148,8 +161,9 @@ class CqcApiCollector(Collector):
             if not next_uri:
                 break
             next_url = client.url(next_uri)
-            if next_url == url or pages > 1_000_000:
-                raise SourceError(f"{url}: nextPageUri does not move on ({next_uri})")
+            if next_url in read:
+                raise SourceError(f"{url}: nextPageUri leads back to a page already read ({next_uri}), "
+                                  f"after {pages:,} pages; stopping")
             url = next_url
         bar.close()
 

@@ -24,6 +24,9 @@ LINKS: dict[tuple[str, str], tuple[str, str]] = {
     ("ownership_paths", "end_id"): ("entities", "id"),
     ("ultimate_owners", "subject_id"): ("entities", "id"),
     ("ultimate_owners", "owner_id"): ("entities", "id"),
+    ("company_accounts", "filing_id"): ("accounts_filings", "filing_id"),
+    ("company_accounts", "subject_id"): ("entities", "id"),
+    ("accounts_facts", "filing_id"): ("accounts_filings", "filing_id"),
 }
 
 # risk_flags.subject_id points at a different table for each subject_type.

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from inspect_kit import Collector, Ended, Option, Rejected, SourceError, Title, TitleProprietor
-from inspect_kit.downloads import date_in_name, download, file_name_of
+from inspect_kit.downloads import date_in_name, download, file_name_of, safe_file_name
 from inspect_kit.http import HttpClient
 
 from .files import LandRegistryFile, file_month, kind_from_name
@@ -176,7 +176,8 @@ class LandRegistryCollector(Collector):
             url = _result(api, f"datasets/{self.dataset}/{name}").get("download_url")
             if not url:
                 raise SourceError(f"{api.url(f'datasets/{self.dataset}/{name}')}: no download_url in the response")
-        name = name or file_name_of(url)
+        # The name comes from the server: only its base name is used, inside the download folder.
+        name = safe_file_name(name) if name else file_name_of(url)
         # The download URL is signed: it must not carry the API key.
         return [download(url, Path(download_dir) / name, show_progress=show_progress)]
 

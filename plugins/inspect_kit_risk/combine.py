@@ -31,7 +31,14 @@ DEFAULT_WEIGHTS = {
     "opco_propco_split": 1.0,
     "common_control": 1.0,
     "difficult_to_replace": 1.0,
+    "net_liabilities": 2.0,
+    "loss_making": 1.5,
+    "high_rent_burden": 1.5,
+    "accounts_overdue": 1.0,
+    "no_public_pl": 0.5,
 }
+# Flags on a company that count for every home it operates (its accounts).
+OPERATOR_FLAGS = ["net_liabilities", "loss_making", "high_rent_burden", "accounts_overdue", "no_public_pl"]
 
 
 class RiskScoresScorer(Scorer):
@@ -62,6 +69,17 @@ class RiskScoresScorer(Scorer):
             "SELECT subject_id, flag, scorer, score, severity FROM risk_flags "
             "WHERE subject_type = 'care_home' AND scorer != ?",
             (self.name,),
+        ):
+            flags[r["subject_id"]].append(r)
+        # What the operator's own accounts say counts for each of its homes.
+        for r in reading.rows(
+            conn,
+            "SELECT h.location_id AS subject_id, f.flag, f.scorer, f.score, f.severity FROM risk_flags f "
+            "JOIN providers p ON p.entity_id = f.subject_id AND p.valid_to IS NULL "
+            "JOIN care_homes h ON h.provider_id = p.provider_id AND h.valid_to IS NULL "
+            "AND coalesce(h.status, 'Registered') != 'Deregistered' "
+            "WHERE f.subject_type = 'entity' AND f.flag IN (SELECT value FROM json_each(?))",
+            (json.dumps(OPERATOR_FLAGS),),
         ):
             flags[r["subject_id"]].append(r)
         homes = reading.homes(conn)

@@ -50,6 +50,7 @@ QUERY_LINKS = {
     "landlord_id": ("entities", "id"),
     "group_id": ("entities", "id"),
     "title_number": ("titles", "title_number"),
+    "filing_id": ("accounts_filings", "filing_id"),
 }
 
 
@@ -79,9 +80,10 @@ def graph_url(datasette, kind: str, key: str) -> str:
 
 
 def _key_columns(table: str) -> tuple[str, ...]:
+    from inspect_kit.plugins import get_tables
     from inspect_kit.records import CONTRACT_RECORDS
 
-    for record_class in CONTRACT_RECORDS:
+    for record_class in (*CONTRACT_RECORDS, *get_tables()):
         if record_class.__table__ == table:
             return record_class.__key__
     return ()
