@@ -162,7 +162,7 @@ def main(argv=None):
 
 async def time_through_datasette(db_path: Path, locations: list[str]) -> list[float]:
     """Milliseconds per request for the canned query, as a Datasette user would ask it."""
-    from inspect_kit.publish import make_datasette
+    from inspect_kit_datasette.publish import make_datasette
 
     datasette = make_datasette(db_path, search=False)  # full-text indexes play no part in this query
     await datasette.invoke_startup()

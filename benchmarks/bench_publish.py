@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from inspect_kit.publish import make_datasette
+from inspect_kit_datasette.publish import make_datasette
 from inspect_kit.registry import Registry
 
 

@@ -27,6 +27,7 @@ from .records import (  # noqa: E402
     Rejected,
     Relationship,
     RiskFlag,
+    Source,
     Title,
     TitleProprietor,
     UltimateOwner,
@@ -38,6 +39,6 @@ from .records import (  # noqa: E402
 __all__ = [
     "BuildContext", "CareHome", "CareHomeTitle", "Collector", "Ended", "Entity", "Exporter",
     "InspectionVisit", "Option", "OwnershipPath", "PluginError", "Provider", "Query", "Record", "Rejected",
-    "Relationship", "Resolver", "RiskFlag", "Scheduler", "Scorer", "SourceError", "Title",
+    "Relationship", "Resolver", "RiskFlag", "Scheduler", "Scorer", "Source", "SourceError", "Title",
     "TitleProprietor", "UltimateOwner", "Update", "col", "derived", "hookimpl",
 ]

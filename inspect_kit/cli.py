@@ -310,32 +310,8 @@ def run_build(registry: Registry, *, config: dict | None = None, today: datetime
 
 
 # ---------------------------------------------------------------------------
-# serve, plugins, export
+# plugins, export (``serve`` comes from the Datasette plugin)
 # ---------------------------------------------------------------------------
-
-
-@cli.command()
-@click.argument("db_path", default=DEFAULT_DB, type=click.Path(dir_okay=False))
-@click.option("-h", "--host", default="127.0.0.1", show_default=True)
-@click.option("-p", "--port", default=8001, show_default=True, type=int)
-@click.option("--secret", envvar="INSPECT_KIT_SECRET", help="Secret for signed cookies (regulator sign-in).")
-def serve(db_path, host, port, secret):
-    """Publish the registry with Datasette."""
-    if not Path(db_path).exists():
-        raise click.ClickException(f"{db_path}: no registry here yet; run 'inspect-kit demo' or 'collect' first")
-    serve_registry(db_path, host=host, port=port, secret=secret)
-
-
-def serve_registry(db_path, *, host="127.0.0.1", port=8001, secret=None, path="/") -> None:
-    """Publish a registry with Datasette until interrupted (``serve`` and ``demo`` share it)."""
-    open_registry(db_path).close()  # create or migrate the schema first
-    import uvicorn
-
-    from .publish import make_datasette
-
-    datasette = make_datasette(db_path, secret=secret)
-    click.echo(f"inspect-kit: serving {db_path} at http://{host}:{port}{path}", err=True)
-    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
 
 
 @cli.group()

@@ -13,6 +13,12 @@ Two kinds of table:
   (``valid_to`` set), never deleted.
 - *derived* tables (``__derived__ = True``) hold results that a producer
   recomputes on every build; the core replaces one producer's rows at a time.
+
+Either kind may be *private* (``__private__ = True``): the core keeps it in the
+private database beside the registry (``private.db``), never in the public
+``registry.db``, and the site shows it to signed-in regulators only. Confidential
+data (schedules, match decisions and who made them, watchlists, a council's
+records) is declared this way.
 """
 
 from __future__ import annotations
@@ -34,6 +40,34 @@ def derived(description: str = "", default=None):
     return field(default=default, metadata={"derived": True, "description": description})
 
 
+OGL = "Open Government Licence v3.0"
+OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who publishes a table's rows, under what licence, and the attribution they ask for.
+
+    A record class declares it as ``__source__``; publishing shows it on every page
+    of the table. Derived tables need none: they are derived from their sources.
+    """
+
+    name: str
+    url: str | None = None
+    attribution: str | None = None
+    licence: str = OGL
+    licence_url: str | None = OGL_URL
+
+
+CQC = Source("Care Quality Commission", "https://www.cqc.org.uk/about-us/transparency/using-cqc-data",
+             "Contains CQC data © Care Quality Commission, licensed under the Open Government Licence v3.0.")
+COMPANIES_HOUSE = Source("Companies House and BODS publishers", "https://find-and-update.company-information.service.gov.uk/",
+                         "Contains Companies House data © Crown copyright, licensed under the Open Government Licence v3.0.")
+LAND_REGISTRY = Source("HM Land Registry CCOD and OCOD", "https://use-land-property-data.service.gov.uk/",
+                       "Contains HM Land Registry data © Crown copyright and database right. "
+                       "This data is licensed under the Open Government Licence v3.0.")
+
+
 @dataclass(kw_only=True)
 class Record:
     """Base of every record. Subclasses set ``__table__`` and ``__key__``."""
@@ -44,8 +78,11 @@ class Record:
     # Derived tables: the column naming the plugin that produced a row.
     __producer__: ClassVar[str | None] = None
     __description__: ClassVar[str] = ""
-    # Confidential tables are shown only to signed-in regulators (e.g. the unannounced schedule).
-    __confidential__: ClassVar[bool] = False
+    # Who publishes the rows (collected tables): shown with the table wherever it is published.
+    __source__: ClassVar[Source | None] = None
+    # Private tables live in the private database beside the registry, never in the public
+    # registry.db, and are shown only to signed-in regulators (e.g. the unannounced schedule).
+    __private__: ClassVar[bool] = False
     # Extra indexes: tuples of column names that resolvers and queries look rows up by.
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
@@ -133,6 +170,12 @@ class Rejected:
     raw: str = ""
     line: int | None = None
     source: str | None = None  # the file or URL; the run's current source when None
+    # A row that may carry personal data a register does not publish (a residential
+    # address, a day of birth) says ``personal=True`` and gives in ``public_raw`` the row
+    # without it (None when it cannot tell). The public rejected_records shows only that;
+    # the whole ``raw`` of every rejected row is kept in the private database (rejected_raw).
+    personal: bool = False
+    public_raw: str | None = None
 
 
 @dataclass
@@ -162,6 +205,7 @@ class Update:
 @dataclass(kw_only=True)
 class CareHome(Record):
     __table__ = "care_homes"
+    __source__ = CQC
     __key__ = ("location_id",)
     __indexes__ = (("postcode",), ("provider_id",))
     __description__ = "Care homes (CQC locations) with their operator, address, beds and rating."
@@ -193,6 +237,7 @@ class CareHome(Record):
 @dataclass(kw_only=True)
 class Provider(Record):
     __table__ = "providers"
+    __source__ = CQC
     __key__ = ("provider_id",)
     __indexes__ = (("company_number",),)
     __description__ = "Operators: CQC providers, linked to their company entity."
@@ -211,6 +256,7 @@ class Provider(Record):
 @dataclass(kw_only=True)
 class Entity(Record):
     __table__ = "entities"
+    __source__ = COMPANIES_HOUSE
     __key__ = ("id",)
     __indexes__ = (("company_number",),)
     __description__ = "Companies, overseas entities, persons and public bodies that own or control."
@@ -242,6 +288,8 @@ class Entity(Record):
 @dataclass(kw_only=True)
 class Relationship(Record):
     __table__ = "relationships"
+    __source__ = Source("Companies House PSC register and BODS publishers", COMPANIES_HOUSE.url,
+                        COMPANIES_HOUSE.attribution)
     __key__ = ("id",)
     __indexes__ = (("subject_id",), ("interested_party_id",))
     __description__ = "Who owns or controls whom: PSC entries, statements, BODS relationships."
@@ -266,6 +314,7 @@ class Relationship(Record):
 @dataclass(kw_only=True)
 class Title(Record):
     __table__ = "titles"
+    __source__ = LAND_REGISTRY
     __key__ = ("title_number",)
     __indexes__ = (("postcode",),)
     __description__ = "Land titles owned by companies (HM Land Registry CCOD and OCOD)."
@@ -287,6 +336,7 @@ class Title(Record):
 @dataclass(kw_only=True)
 class TitleProprietor(Record):
     __table__ = "title_proprietors"
+    __source__ = LAND_REGISTRY
     __key__ = ("title_number", "position")
     __indexes__ = (("company_number",), ("entity_id",), ("valid_from",))
     __description__ = "The registered proprietors (landlords) of each title, up to four."
@@ -344,7 +394,7 @@ class InspectionVisit(Record):
     __key__ = ("scheduler", "location_id", "planned_date")
     __derived__ = True
     __producer__ = "scheduler"
-    __confidential__ = True
+    __private__ = True
     __description__ = "Planned inspections. Confidential: inspections are unannounced."
 
     location_id: str

@@ -4,7 +4,8 @@ One care home (and a second, untroubled one) run by a UK operator owned by a
 person, standing on two titles: one held by a Jersey company owned by a Cayman
 company whose owner is declared unknown (named ``<script>`` to test escaping),
 one held by an unmatched Guernsey proprietor. Two land registry snapshots, so
-that the ownership changed between them.
+that the ownership changed between them. The private database gets a planned
+visit, its plan's seed and a match decision with who made it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import json
 import inspect_kit as ik
 from inspect_kit.plugins import get_resolvers
 from inspect_kit.registry import Registry
+from inspect_kit_ownership.tables import MatchDecision
+from inspect_kit_schedule.tables import ScheduleRun
 
 HOME = "1-900000001"
 OTHER_HOME = "1-900000002"
@@ -23,6 +26,10 @@ PERSON = "GB-COH-09000002/psc/fictional1"
 LANDLORD = "GB-COH-OE000123"
 TOPCO = "KY-FICT-4411"
 LANDLORD_NAME = "<script>alert('owned')</script> Property Holdings Ltd"
+# What only the private database holds: a visit's reason, a plan's seed, who decided a match.
+SECRET = "secret visit"
+SEED = "fictional-seed-4711"
+DECIDER = "Inspector Fictional Marple"
 
 
 class _Snapshot(ik.Collector):
@@ -121,7 +128,13 @@ def _derived():
                     evidence=json.dumps({"path": [LANDLORD, TOPCO], "rule": "unknown_owner"})),
         ik.InspectionVisit(location_id=HOME, scheduler="fixture-resolver", due_by="2027-02-01",
                            planned_date="2027-01-15", priority=0.9, reason="offshore landlord; secret visit"),
+        ScheduleRun(scheduler="fixture-resolver", made_on="2027-01-01", seed=SEED),
     ]
+
+
+def _decisions():
+    return [MatchDecision(kind="provider", left_id="1-800000001", right_id=OPERATOR, decision="same",
+                          decided_by=DECIDER, note="checked by phone")]
 
 
 def build_registry(path) -> str:
@@ -131,6 +144,7 @@ def build_registry(path) -> str:
         registry.collect(_Snapshot("cqc-directory", "2026-01-01", _registers()))
         registry.collect(_Snapshot("ccod", "2026-01-01", _first_snapshot()))
         registry.collect(_Snapshot("ccod", "2026-02-01", _second_snapshot()))
+        registry.collect(_Snapshot("match-decisions", "2026-02-01", _decisions()))
         with registry.transaction():
             registry.store_results(_Derived("fixture-resolver", []), _derived())
             # Ownership paths as the real resolver stores them, so pages read the real shape.

@@ -364,7 +364,7 @@ def test_the_operators_money_flags_count_in_its_homes_risk_scores(graph, product
 def test_the_datasette_query_links_each_figure_to_its_filing(graph, product):
     import asyncio
 
-    from inspect_kit.publish import make_datasette
+    from inspect_kit_datasette.publish import make_datasette
 
     collect(graph, *product)
     build(graph)

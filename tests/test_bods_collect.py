@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import sqlite3
 
 import pytest
 
@@ -171,7 +172,8 @@ def test_malformed_statements_are_rejected_with_their_line(tmp_path):
     assert "$[7].recordDetails.interests[0].startDate: must be a date (format)" in errors[6]
     assert "BODS 0.3" in errors[7]
     assert "13-45" not in "".join(errors) and "lots" not in "".join(errors)  # rules, not the values found
-    assert all(r["raw"] for r in rejected)
+    assert rejected[0]["raw"] is None  # not JSON: its text is kept in the private database only
+    assert all(r["raw"] for r in rejected[1:])
 
 
 def test_a_truncated_array_stops_the_run(tmp_path):
@@ -227,3 +229,38 @@ def test_a_later_statement_replaces_an_earlier_one(tmp_path):
     # The relationship came before the entity it names, and still resolved.
     assert relationships[0]["subject_id"] == "GB-COH-09900071"
     assert relationships[0]["interested_party_id"] == "bods/rec-co2"  # described elsewhere: a stable id
+
+
+def test_no_residence_or_birth_day_reaches_a_public_table(tmp_path):
+    """A rejected person statement, and an entity's residence address, stay out of registry.db."""
+    person = statement("rec-p", "person", {
+        "personType": "knownPerson", "names": [{"type": "legal", "fullName": "Fictional Hidden Person"}],
+        "birthDate": "1960-07-23", "nationalities": [{"code": "GB", "name": "United Kingdom"}],
+        "addresses": [{"type": "residence", "address": "12 Hidden Home Road", "postCode": "ZZ9 9ZZ"}],
+    })
+    del person["recordId"]  # rejected for that
+    country = {"name": "United Kingdom", "code": "GB"}
+    registered = {"type": "registered", "address": "1 Office Street", "country": country}
+    residence = {"type": "residence", "address": "12 Hidden Home Road", "country": country}
+    def entity(record_id, addresses):
+        return statement(record_id, "entity", {
+            "isComponent": False, "entityType": {"type": "registeredEntity"}, "name": "Fictional Sole Trader Ltd",
+            "jurisdiction": {"code": "GB", "name": "United Kingdom"}, "addresses": addresses})
+    path = write_statements(tmp_path / "people.json",
+                            [person, entity("rec-e", [registered, residence]), entity("rec-f", [registered])])
+    report = collect(tmp_path / "r.db", path)
+    assert report.rejected == 2  # the person for its missing recordId; an entity cannot have a residence
+    rejected = rows(tmp_path / "r.db", "select line, error, raw from rejected_records order by id")
+    assert "recordId" in rejected[0]["error"] and "addresses[1].type" in rejected[1]["error"]
+    shown = json.loads(rejected[0]["raw"])
+    assert shown["recordDetails"]["birthDate"] == "1960-07"
+    assert "addresses" not in shown["recordDetails"]
+    assert shown["recordDetails"]["names"][0]["fullName"] == "Fictional Hidden Person"
+    assert json.loads(rejected[1]["raw"])["recordDetails"]["addresses"] == [registered]
+    details = json.loads(rows(tmp_path / "r.db", "select details from bods_statements")[0]["details"])
+    assert details["addresses"] == [registered]
+    registry_bytes = (tmp_path / "r.db").read_bytes()
+    assert b"Hidden Home Road" not in registry_bytes and b"1960-07-23" not in registry_bytes
+    with sqlite3.connect(tmp_path / "r-private.db") as conn:
+        private = "".join(r[0] for r in conn.execute("select raw from rejected_raw"))
+    assert "Hidden Home Road" in private and "1960-07-23" in private

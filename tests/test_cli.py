@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from inspect_kit import plugins as plugin_module
 from inspect_kit.cli import cli
-from inspect_kit.publish import make_datasette
+from inspect_kit_datasette.publish import make_datasette
 
 HELLO_PLUGIN = """
 from inspect_kit import CareHome, Collector, hookimpl

@@ -1,4 +1,5 @@
 import json
+import sqlite3
 import zipfile
 
 import pytest
@@ -196,8 +197,10 @@ def test_malformed_lines_are_rejected_and_the_rest_loaded(registry, tmp_path):
     assert [r["line"] for r in rejected] == [1, 2, 3, 4]
     assert "unknown kind 'martian-with-significant-control'" in rejected[0]["error"]
     assert "notified_on: '06/04/2016' is not a YYYY-MM-DD date" in rejected[1]["error"]
-    assert rejected[1]["raw"] == bad_date.rstrip("\n")
-    assert rejected[2]["error"].startswith("not JSON")
+    assert json.loads(rejected[1]["raw"]) == json.loads(bad_date)  # nothing withheld to take out
+    private = rows(registry, "select raw from rejected_raw order by id")
+    assert [r["raw"] for r in private[:3]] == [unknown, bad_date.rstrip("\n"), "{not json"]
+    assert rejected[2]["error"].startswith("not JSON") and rejected[2]["raw"] is None  # unreadable: private only
     assert rejected[3]["error"] == "no company_number"
     assert f"{COMPANY}/psc/PERSON1" not in by_id(registry, "entities")
     assert f"{COMPANY}/psc/CORP1" in by_id(registry, "entities")
@@ -241,3 +244,26 @@ def test_birth_month_rejects_nonsense():
     data["date_of_birth"] = {"month": 13, "year": 1960}
     with pytest.raises(PscError, match="month 13"):
         psc_records("01234567", data)
+
+
+def test_a_rejected_line_never_publishes_a_residence_or_a_birth_day(registry, tmp_path):
+    """Companies House withholds a PSC's usual residential address and day of birth: so does the registry."""
+    item = json.loads(LINES[0])
+    item["data"]["notified_on"] = "06/04/2016"  # rejected for its date
+    item["data"]["usual_residential_address"] = {"premises": "12", "address_line_1": "Hidden Home Road",
+                                                 "postal_code": "ZZ9 9ZZ"}
+    item["data"]["date_of_birth"] = {"day": 23, "month": 7, "year": 1960}
+    line = json.dumps(item)
+    path = write(tmp_path, "extract.txt", [line + "\n", *LINES[1:]])
+    collect(registry, "psc-snapshot", [path], partial=True)
+    public = rows(registry, "select source, line, error, raw from rejected_records")
+    assert len(public) == 1 and public[0]["line"] == 1 and "notified_on" in public[0]["error"]
+    assert public[0]["source"].endswith("extract.txt")
+    shown = json.loads(public[0]["raw"])
+    assert "usual_residential_address" not in shown["data"]
+    assert shown["data"]["date_of_birth"] == {"month": 7, "year": 1960}
+    assert shown["data"]["name"] == item["data"]["name"]  # what the register publishes stays
+    registry.close()
+    assert b"Hidden Home Road" not in (tmp_path / "registry.db").read_bytes()
+    with sqlite3.connect(tmp_path / "private.db") as conn:
+        assert conn.execute("select raw from rejected_raw").fetchone()[0] == line

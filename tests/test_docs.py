@@ -71,7 +71,8 @@ def test_the_examples_work_together(tmp_path):
     assert [(f[0], f[1]) for f in flags] == [("1-1", "big_home"), ("1-2", "big_home")]
     assert json.loads(flags[0][2])["threshold"] == 100
     assert conn.execute("select entity_id from providers").fetchone()[0] == "GB-COH-00000123"
-    assert conn.execute("select count(*) from inspection_schedule where scheduler = 'never_inspected'").fetchone()[0] == 2
+    private = sqlite3.connect(tmp_path / "private.db")  # the schedule is never in registry.db
+    assert private.execute("select count(*) from inspection_schedule where scheduler = 'never_inspected'").fetchone()[0] == 2
     assert conn.execute("select count(*) from example_charges").fetchone()[0] == 0
 
     run(*base, "export", "homes-json", "-o", "homes.jsonl", cwd=tmp_path)

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 import inspect_kit
 from inspect_kit import plugins as ik_plugins
 from inspect_kit.cli import cli
-from inspect_kit.publish import make_datasette
+from inspect_kit_datasette.publish import make_datasette
 from inspect_kit.records import CONTRACT_RECORDS
 from publish_registry import (
     GROUP, HOME, LANDLORD, LANDLORD_NAME, OPERATOR, OTHER_HOME, PERSON, TOPCO, build_registry,
@@ -37,6 +37,7 @@ def run_async(test):
 
 
 DB = "registry"
+PRIVATE = "private"  # the private database beside it, served to regulators only
 
 
 @pytest.fixture
@@ -84,8 +85,10 @@ def hrefs(html):
 async def test_metadata_describes_every_contract_table(ds):
     metadata = (await get(ds, "/-/metadata.json")).json()
     tables = metadata["databases"][DB]["tables"]
+    private = metadata["databases"]["private"]["tables"]
     for record_class in CONTRACT_RECORDS:
-        table = tables[record_class.__table__]
+        table = (private if record_class.__private__ else tables)[record_class.__table__]
+        assert record_class.__table__ not in (tables if record_class.__private__ else private)
         assert table["description"], record_class.__table__
         assert table["license"] == "Open Government Licence v3.0"
         assert table["title"]
@@ -96,7 +99,8 @@ async def test_metadata_describes_every_contract_table(ds):
     assert tables["entities"]["label_column"] == "name"
     assert "jurisdiction" in tables["entities"]["facets"]
     assert "flag" in tables["risk_flags"]["facets"]
-    assert metadata["plugins"]["inspect-kit"]["confidential"] == ["inspection_schedule", "schedule_runs"]
+    assert metadata["plugins"]["inspect-kit"]["confidential"] == [
+        "inspection_schedule", "match_decisions", "schedule_runs"]
 
 
 @run_async
@@ -254,31 +258,41 @@ async def test_names_are_escaped(ds, path):
 @run_async
 async def test_schedule_refused_to_the_public(ds):
     for path in (
-        f"/{DB}/inspection_schedule",
-        f"/{DB}/inspection_schedule.json",
-        f"/{DB}/inspection_schedule.csv",
-        f"/{DB}.json?sql=select+*+from+inspection_schedule",
-        f"/{DB}?sql=select+reason+from+INSPECTION_SCHEDULE",
-        f"/{DB}/care_homes.json?_where=location_id+in+(select+location_id+from+inspection_schedule)",
+        f"/{PRIVATE}/inspection_schedule",
+        f"/{PRIVATE}/inspection_schedule.json",
+        f"/{PRIVATE}/inspection_schedule.csv",
+        f"/{PRIVATE}.json?sql=select+*+from+inspection_schedule",
+        f"/{PRIVATE}?sql=select+reason+from+INSPECTION_SCHEDULE",
+        f"/{PRIVATE}",
+        f"/{PRIVATE}.db",
         f"/{DB}.db",
     ):
         response = await get(ds, path)
         assert response.status_code == 403, path
         assert "secret visit" not in response.text
-    index = (await get(ds, f"/{DB}")).text
-    assert "inspection_schedule" not in index
+    for path in (  # the public registry does not hold it at all
+        f"/{PRIVATE}/inspection_schedule.json",
+        f"/{DB}.json?sql=select+*+from+inspection_schedule",
+        f"/{DB}/care_homes.json?_where=location_id+in+(select+location_id+from+inspection_schedule)",
+    ):
+        response = await get(ds, path)
+        assert response.status_code in (400, 403, 404), path
+        assert "secret visit" not in response.text
+    index = (await get(ds, "/")).text
+    assert "inspection_schedule" not in index and f"/{PRIVATE}" not in index
 
 
 @run_async
-async def test_schedule_through_a_view_is_refused(registry_path, monkeypatch):
+async def test_confidential_table_through_a_view_is_refused(registry_path, monkeypatch):
     with sqlite3.connect(registry_path) as conn:
-        conn.execute("create view innocent as select * from inspection_schedule")
+        conn.execute("create view innocent as select * from risk_flags")
     monkeypatch.setenv("INSPECT_KIT_REGULATOR_TOKEN", TOKEN)
+    monkeypatch.setenv("INSPECT_KIT_CONFIDENTIAL", "risk_flags")
     ds = make_datasette(registry_path, secret="s")
     response = await get(ds, f"/{DB}.json?sql=select+*+from+innocent")
     assert response.status_code == 403
     allowed = await get(ds, f"/{DB}.json?sql=select+*+from+innocent", headers=REGULATOR)
-    assert allowed.status_code == 200 and "secret visit" in allowed.text
+    assert allowed.status_code == 200 and "offshore_landlord" in allowed.text
 
 
 @run_async
@@ -296,10 +310,10 @@ async def test_public_sql_still_works(ds):
 
 @run_async
 async def test_regulator_token_opens_the_schedule(ds):
-    response = await get(ds, f"/{DB}/inspection_schedule.json?_shape=array", headers=REGULATOR)
+    response = await get(ds, f"/{PRIVATE}/inspection_schedule.json?_shape=array", headers=REGULATOR)
     assert response.status_code == 200
     assert response.json()[0]["reason"] == "offshore landlord; secret visit"
-    wrong = await get(ds, f"/{DB}/inspection_schedule.json", headers={"Authorization": "Bearer nope"})
+    wrong = await get(ds, f"/{PRIVATE}/inspection_schedule.json", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 403
 
 
@@ -312,7 +326,7 @@ async def test_regulator_signs_in_with_the_form(ds):
     assert bad.status_code == 403 and "ds_actor" not in bad.cookies
     good = await ds.client.post("/-/regulator-sign-in", data={"token": TOKEN, "csrftoken": csrftoken}, cookies=cookies)
     assert good.status_code == 302
-    schedule = await get(ds, f"/{DB}/inspection_schedule.json?_shape=array", cookies={"ds_actor": good.cookies["ds_actor"]})
+    schedule = await get(ds, f"/{PRIVATE}/inspection_schedule.json?_shape=array", cookies={"ds_actor": good.cookies["ds_actor"]})
     assert schedule.status_code == 200 and len(schedule.json()) == 1
 
 
@@ -321,7 +335,7 @@ async def test_sign_in_is_off_without_a_token(registry_path, monkeypatch):
     monkeypatch.delenv("INSPECT_KIT_REGULATOR_TOKEN", raising=False)
     ds = make_datasette(registry_path, secret="s")
     assert "Sign-in is off" in (await get(ds, "/-/regulator-sign-in")).text
-    response = await get(ds, f"/{DB}/inspection_schedule.json", headers={"Authorization": "Bearer "})
+    response = await get(ds, f"/{PRIVATE}/inspection_schedule.json", headers={"Authorization": "Bearer "})
     assert response.status_code == 403
 
 
@@ -359,8 +373,9 @@ async def test_private_query_only_for_regulators(registry_path, monkeypatch):
     manager.register(_PrivateQueries, name="test-private-queries")
     try:
         ds = make_datasette(registry_path, secret="s")
+        assert (await get(ds, f"/{PRIVATE}/visits_this_month.json")).status_code == 403
         assert (await get(ds, f"/{DB}/visits_this_month.json")).status_code == 404  # not even named
-        assert (await get(ds, f"/{DB}/visits_this_month.json", headers=REGULATOR)).status_code == 200
+        assert (await get(ds, f"/{PRIVATE}/visits_this_month.json", headers=REGULATOR)).status_code == 200
     finally:
         manager.unregister(name="test-private-queries")
 
@@ -511,7 +526,7 @@ async def test_an_empty_registry_serves_every_page(tmp_path, monkeypatch):
     ds = make_datasette(path, secret="s")
     for name, query in ik_plugins.get_queries().items():
         params = "&".join(f"{p}=" for p in re.findall(r"(?<!:):(\w+)", query.sql))
-        response = await get(ds, f"/{DB}/{name}.json?{params}", headers=REGULATOR)  # private ones too
+        response = await get(ds, f"/{PRIVATE if query.private else DB}/{name}.json?{params}", headers=REGULATOR)
         assert response.status_code == 200, (name, response.text[:300])
     assert (await get(ds, f"/{DB}/care_homes?_search=anything")).status_code == 200
     assert (await get(ds, f"/-/ownership/home/{HOME}")).status_code == 404
@@ -520,6 +535,6 @@ async def test_an_empty_registry_serves_every_page(tmp_path, monkeypatch):
 @run_async
 async def test_the_schedule_and_its_seeds_are_refused_to_the_public(ds):
     for table in ("inspection_schedule", "schedule_runs"):
-        assert (await get(ds, f"/{DB}/{table}")).status_code == 403
-        assert (await get(ds, f"/{DB}.json?sql=select+*+from+{table}")).status_code == 403
-        assert (await get(ds, f"/{DB}/{table}", headers=REGULATOR)).status_code == 200
+        assert (await get(ds, f"/{PRIVATE}/{table}")).status_code == 403
+        assert (await get(ds, f"/{PRIVATE}.json?sql=select+*+from+{table}")).status_code == 403
+        assert (await get(ds, f"/{PRIVATE}/{table}", headers=REGULATOR)).status_code == 200

@@ -145,13 +145,13 @@ def test_map_of_flagged_homes(site, page):
 
 
 def test_regulator_signs_in_to_see_the_schedule(site, page):
-    response = page.goto(site + "/registry/inspection_schedule")
+    response = page.goto(site + "/private/inspection_schedule")
     assert response.status == 403
     page.goto(site + "/-/regulator-sign-in")
     page.fill("input[name=token]", TOKEN)
     page.click("input[type=submit]")
     page.wait_for_load_state()
-    response = page.goto(site + "/registry/inspection_schedule")
+    response = page.goto(site + "/private/inspection_schedule")
     assert response.status == 200
     assert "offshore landlord; secret visit" in page.content()
     shot(page, "regulator_schedule")

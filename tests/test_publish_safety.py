@@ -18,12 +18,12 @@ from datasette.utils import baseconv
 
 import inspect_kit
 from inspect_kit import plugins as ik_plugins
-from inspect_kit.publish import make_datasette
+from inspect_kit_datasette.publish import make_datasette
 from inspect_kit_datasette import sign_in
 from publish_registry import build_registry
-from test_publish import DB, REGULATOR, TOKEN, get, run_async
+from test_publish import DB, PRIVATE, REGULATOR, TOKEN, get, run_async
 
-SCHEDULE = f"/{DB}/inspection_schedule.json?_shape=array"
+SCHEDULE = f"/{PRIVATE}/inspection_schedule.json?_shape=array"
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ async def test_cookie_is_secure_under_https(ds):
 async def test_an_expired_cookie_opens_nothing(ds):
     expired = ds.sign({"a": sign_in.regulator_actor(), "e": baseconv.base62.encode(int(time.time()) - 1)}, "actor")
     assert (await get(ds, SCHEDULE, cookies={"ds_actor": expired})).status_code == 403
-    assert (await get(ds, f"/{DB}.json?sql=select+*+from+inspection_schedule",
+    assert (await get(ds, f"/{PRIVATE}.json?sql=select+*+from+inspection_schedule",
                       cookies={"ds_actor": expired})).status_code == 403
 
 
@@ -89,7 +89,7 @@ async def test_rotating_the_token_signs_everyone_out(ds, monkeypatch):
     assert (await get(ds, SCHEDULE, cookies={"ds_actor": cookie})).status_code == 200
     monkeypatch.setenv("INSPECT_KIT_REGULATOR_TOKEN", "a-new-token")
     assert (await get(ds, SCHEDULE, cookies={"ds_actor": cookie})).status_code == 403
-    assert (await get(ds, f"/{DB}.json?sql=select+*+from+inspection_schedule",
+    assert (await get(ds, f"/{PRIVATE}.json?sql=select+*+from+inspection_schedule",
                       cookies={"ds_actor": cookie})).status_code == 403
 
 
@@ -127,7 +127,7 @@ async def test_wrong_guesses_slow_down(ds, monkeypatch):
     assert refused.status_code == 429 and "ds_actor" not in refused.cookies
     assert refused.headers["retry-after"] == str(int(sign_in.GUESS_WINDOW))
     assert (await get(ds, SCHEDULE, headers=REGULATOR)).status_code == 403
-    assert (await get(ds, f"/{DB}.json?sql=select+*+from+inspection_schedule", headers=REGULATOR)).status_code == 403
+    assert (await get(ds, f"/{PRIVATE}.json?sql=select+*+from+inspection_schedule", headers=REGULATOR)).status_code == 403
     now[0] += sign_in.GUESS_WINDOW + 1
     assert (await get(ds, SCHEDULE, headers=REGULATOR)).status_code == 200
     assert (await sign_in_with(ds.client, TOKEN)).status_code == 302
@@ -163,7 +163,7 @@ def test_guesses_from_many_clients_are_capped_together():
 @run_async
 async def test_side_channels_are_refused(ds, sql):
     # A regulator's query sits in the shared connection's statement cache.
-    marker = "select reason, 'inspector-marker' from inspection_schedule"
+    marker = "select location_id, 'inspector-marker' from care_homes"
     assert (await get(ds, f"/{DB}.json", params={"sql": marker}, headers=REGULATOR)).status_code == 200
     response = await get(ds, f"/{DB}.json", params={"sql": sql, "_shape": "array"})
     assert response.status_code in (400, 403), response.text
@@ -205,13 +205,13 @@ async def test_metadata_hides_private_queries(registry_path, monkeypatch):
     manager.register(_PrivateQueries, name="test-private-queries")
     try:
         ds = make_datasette(registry_path, secret="s")
-        for path in ("/-/metadata.json", f"/{DB}.json", f"/{DB}", "/"):
+        for path in ("/-/metadata.json", f"/{DB}.json", f"/{DB}", "/", f"/{PRIVATE}.json"):
             text = (await get(ds, path)).text
             assert "inspector-x" not in text and "visits_by_inspector" not in text, path
-        regulator = await get(ds, f"/{DB}.json", headers=REGULATOR)
+        regulator = await get(ds, f"/{PRIVATE}.json", headers=REGULATOR)
         assert "visits_by_inspector" in regulator.text
-        assert (await get(ds, f"/{DB}/visits_by_inspector.json", headers=REGULATOR)).status_code == 200
-        assert (await get(ds, f"/{DB}/visits_by_inspector.json")).status_code in (403, 404)
+        assert (await get(ds, f"/{PRIVATE}/visits_by_inspector.json", headers=REGULATOR)).status_code == 200
+        assert (await get(ds, f"/{PRIVATE}/visits_by_inspector.json")).status_code == 403
     finally:
         manager.unregister(name="test-private-queries")
 

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from inspect_kit.publish import make_datasette
+from inspect_kit_datasette.publish import make_datasette
 from publish_registry import GROUP, HOME, LANDLORD, OPERATOR, PERSON, build_registry
 from test_publish import REGULATOR, TOKEN, get, hrefs, run_async
 
@@ -204,5 +204,5 @@ async def test_front_page_searches_homes_by_name(ds):
 async def test_schedule_stays_private_on_the_new_pages(ds):
     for path in (f"/-/ownership/home/{HOME}", f"/-/ownership/entity/{OPERATOR}"):
         assert "secret visit" not in (await get(ds, path)).text
-    assert (await get(ds, "/registry/inspection_schedule")).status_code == 403
-    assert (await get(ds, "/registry/inspection_schedule", headers=REGULATOR)).status_code == 200
+    assert (await get(ds, "/private/inspection_schedule")).status_code == 403
+    assert (await get(ds, "/private/inspection_schedule", headers=REGULATOR)).status_code == 200

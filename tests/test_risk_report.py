@@ -105,7 +105,7 @@ def test_landlords_query_is_published_for_datasette(registry):
 def test_landlords_query_runs_in_datasette(registry):
     import asyncio
 
-    from inspect_kit.publish import make_datasette
+    from inspect_kit_datasette.publish import make_datasette
 
     run_scorer(registry, SecrecyScorer())
     datasette = make_datasette(registry.path)

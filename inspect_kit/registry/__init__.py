@@ -1,6 +1,7 @@
 """The SQLite registry, split by job behind this facade.
 
-- ``core``: ``Registry``, which opens the file and ties the parts together;
+- ``core``: ``Registry``, which opens the file (and the private database beside it)
+  and ties the parts together;
 - ``schema``: core tables, record tables, history tables and triggers, migrations;
 - ``convert``: record -> tuple of SQLite values, by a function generated per class;
 - ``sql``: the upsert and update statements;
@@ -11,7 +12,7 @@
 """
 
 from .convert import TableWriter
-from .core import Registry
+from .core import PRIVATE_DB_ENV, Registry, private_path_for
 from .runs import Run, RunReport
 from .schema import PROVENANCE_COLUMNS, SCHEMA_VERSION, RegistryError
 from .sql import NULL
@@ -20,6 +21,7 @@ from .tuning import BATCH_SIZE
 __all__ = [
     "BATCH_SIZE",
     "NULL",
+    "PRIVATE_DB_ENV",
     "PROVENANCE_COLUMNS",
     "SCHEMA_VERSION",
     "Registry",
@@ -27,4 +29,5 @@ __all__ = [
     "Run",
     "RunReport",
     "TableWriter",
+    "private_path_for",
 ]

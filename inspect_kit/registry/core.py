@@ -1,4 +1,10 @@
-"""The Registry: one SQLite file holding every table of the data contract.
+"""The Registry: the public registry.db, with the private database beside it.
+
+What public registers publish, and what is derived from it, lives in the
+registry file. Tables whose record class is ``__private__`` live in a second
+file (``private.db`` beside the registry unless given), attached to every
+connection as ``private``: code names them unqualified and SQLite finds them
+there, so the public file can be copied and published with nothing to hide.
 
 Every collection run is one transaction: it commits whole or leaves the
 registry as it was, whatever kills it. Rows are upserted by natural key in
@@ -11,6 +17,7 @@ ended with ``valid_to``, never deleted.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -26,20 +33,42 @@ from .convert import TableWriter
 from .load import Loader
 from .results import store_results
 from .runs import Run, RunReport, now
-from .schema import (CORE_TABLES_SQL, PROVENANCE_COLUMNS, SCHEMA_VERSION, RegistryError, ensure_table,
-                     unique_tables)
+from .schema import (CORE_TABLES_SQL, PRIVATE_APPLICATION_ID, PRIVATE_SCHEMA, PROVENANCE_COLUMNS, SCHEMA_VERSION,
+                     RegistryError, ensure_table, move_to_private, unique_tables)
 from .sql import quote
 
 
-class Registry:
-    """One SQLite file holding every table of the data contract and more."""
+PRIVATE_DB_ENV = "INSPECT_KIT_PRIVATE_DB"
 
-    def __init__(self, path: str | Path = "registry.db", *, extra_records: Iterable[type[Record]] = ()):
+
+def private_path_for(path: str | Path) -> Path:
+    """Where a registry's private database is: ``INSPECT_KIT_PRIVATE_DB``, else beside it:
+    ``private.db`` for ``registry.db``, ``NAME-private.db`` for any other ``NAME.db`` (so two
+    registries in one folder never share one)."""
+    if os.environ.get(PRIVATE_DB_ENV):
+        return Path(os.environ[PRIVATE_DB_ENV])
+    if str(path) == ":memory:":
+        return Path(":memory:")
+    path = Path(path)
+    if path.name == "registry.db":
+        return path.with_name("private.db")
+    return path.with_name(f"{path.stem}-private{path.suffix or '.db'}")
+
+
+class Registry:
+    """The public registry file and its private database, through one connection."""
+
+    def __init__(self, path: str | Path = "registry.db", *, extra_records: Iterable[type[Record]] = (),
+                 private_path: str | Path | None = None):
         self.path = Path(path)
+        self.private_path = Path(private_path) if private_path else private_path_for(path)
         conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
         self._use(conn)
+        for schema in ("main", PRIVATE_SCHEMA):
+            conn.execute(f"PRAGMA {schema}.journal_mode = WAL")
+            conn.execute(f"PRAGMA {schema}.synchronous = NORMAL")
+        if not conn.execute(f"PRAGMA {PRIVATE_SCHEMA}.application_id").fetchone()[0]:
+            conn.execute(f"PRAGMA {PRIVATE_SCHEMA}.application_id = {PRIVATE_APPLICATION_ID}")
         self.record_classes = unique_tables([*CONTRACT_RECORDS, *extra_records])
         self._writers: dict[type[Record], TableWriter] = {}
         self.migrate()
@@ -50,14 +79,16 @@ class Registry:
 
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
+        if PRIVATE_SCHEMA not in {row[1] for row in conn.execute("PRAGMA database_list")}:
+            conn.execute(f"ATTACH DATABASE ? AS {PRIVATE_SCHEMA}", (str(self.private_path),))
         get_plugin_manager().hook.prepare_connection(conn=conn)
 
     @classmethod
-    def open(cls, path: str | Path = "registry.db") -> "Registry":
+    def open(cls, path: str | Path = "registry.db", private_path: str | Path | None = None) -> "Registry":
         """Open with every plugin's tables (``register_tables``)."""
         from ..plugins import get_tables
 
-        return cls(path, extra_records=get_tables())
+        return cls(path, extra_records=get_tables(), private_path=private_path)
 
     def close(self):
         self.conn.close()
@@ -77,6 +108,8 @@ class Registry:
                     self.conn.execute(statement)
             for record_class in self.record_classes:
                 ensure_table(self.conn, record_class)
+                if record_class.__private__:
+                    move_to_private(self.conn, record_class)
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def writer(self, record_class: type[Record]) -> TableWriter:

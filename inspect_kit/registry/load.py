@@ -23,6 +23,7 @@ from ..records import Ended, Record, Rejected
 from . import tuning
 from .convert import TableWriter
 from .runs import Run, RunReport
+from .schema import PRIVATE_SCHEMA
 from .sql import quote
 
 if TYPE_CHECKING:
@@ -93,7 +94,8 @@ class Batcher:
             except ValueError as error:
                 self._reject_record(item, error)
         elif isinstance(item, Rejected):
-            self._reject(item.source or self.run.source, item.line, item.raw, item.error)
+            shown = item.public_raw if item.personal else item.raw
+            self._reject(item.source or self.run.source, item.line, shown, item.error, item.raw)
         elif isinstance(item, Ended):
             table = self.tables.get(item.record_class)
             if table is not None:
@@ -110,8 +112,9 @@ class Batcher:
         raw = json.dumps({k: v for k, v in record.values().items() if v is not None}, default=str)
         self._reject(self.run.source, record.line, raw, str(error))
 
-    def _reject(self, source, line, raw, error) -> None:
-        self.rejects.append((self.run.run_id, source, line, raw, error))
+    def _reject(self, source, line, shown, error, raw=None) -> None:
+        """``shown`` goes to the public rejected_records, the whole ``raw`` to the private database."""
+        self.rejects.append((self.run.run_id, source, line, shown, error, shown if raw is None else raw))
         if len(self.rejects) >= tuning.BATCH_SIZE:
             self._send_rejects()
 
@@ -293,9 +296,15 @@ class Loader:
         table.deferred_indexes = None
 
     def _write_rejects(self, rejects: list[tuple]) -> None:
+        """Public: file, line, reason and what may be shown; private: the row's whole text, by id."""
+        first = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM rejected_records").fetchone()[0]
         self.conn.executemany(
-            "INSERT INTO rejected_records (run_id, source, line, raw, error) VALUES (?, ?, ?, ?, ?)",
-            rejects,
+            "INSERT INTO rejected_records (id, run_id, source, line, raw, error) VALUES (?, ?, ?, ?, ?, ?)",
+            [(first + n, *reject[:5]) for n, reject in enumerate(rejects)],
+        )
+        self.conn.executemany(
+            f"INSERT INTO {PRIVATE_SCHEMA}.rejected_raw (id, run_id, raw) VALUES (?, ?, ?)",
+            [(first + n, reject[0], reject[5]) for n, reject in enumerate(rejects)],
         )
         self.report.rejected += len(rejects)
 

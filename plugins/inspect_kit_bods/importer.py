@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from inspect_kit import Entity, Rejected, Relationship
+from inspect_kit import Entity, Relationship
 from inspect_kit.jurisdictions import country_code
 from inspect_kit.matching import company_entity_id, normalise_company_number
 
 from .codes import REGISTRY_ID_SCHEME, entity_type_from_bods
+from .personal import public_addresses, rejected_statement
 from .reader import read_items
 from .records import BodsStatement
 from .schema import statement_problems
@@ -97,7 +98,7 @@ class BodsImport:
         items = self.progress(read_items(self.path), desc=f"{self.path.name}: entities", unit=" statements")
         for item in items:
             if item.error:
-                yield Rejected(item.error, item.raw, item.line)
+                yield rejected_statement(item.error, item.raw, item.statement, item.line)
                 continue
             try:
                 statement = self._checked(item)
@@ -107,7 +108,8 @@ class BodsImport:
                     continue
                 yield from self._entity(statement, item.line)
             except StatementError as error:
-                yield Rejected(f"statement {_describe(item.statement)}: {error}", item.raw, item.line)
+                yield rejected_statement(f"statement {_describe(item.statement)}: {error}", item.raw,
+                                         item.statement, item.line)
 
     def _checked(self, item) -> dict:
         """The item's statement, tolerated and schema-valid, or ``StatementError`` naming each broken rule."""
@@ -240,6 +242,10 @@ class BodsImport:
                 del extras["identifiers"]
         if is_person and details.get("deathDate"):
             extras["deathDate"] = str(details["deathDate"])[:7]
+        if "addresses" in extras:  # an entity's registered or business address, never a residence
+            extras["addresses"] = public_addresses(extras["addresses"])
+            if not extras["addresses"]:
+                del extras["addresses"]
         return extras
 
     # -- pass 2 ------------------------------------------------------------
@@ -258,7 +264,7 @@ class BodsImport:
             try:
                 yield from self._relationship(statement, item.line)
             except StatementError as error:
-                yield Rejected(f"statement {_describe(statement)}: {error}", item.raw, item.line)
+                yield rejected_statement(f"statement {_describe(statement)}: {error}", item.raw, statement, item.line)
 
     def _relationship_details(self, statement: dict) -> tuple[Any, Any, list]:
         """Subject, interested party and interests of a schema-valid relationship; refuses contradictory shares."""

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inspect_kit import Record, col
+from inspect_kit import Record, Source, col
 
 
 @dataclass(kw_only=True)
 class BodsStatement(Record):
     __table__ = "bods_statements"
+    __source__ = Source("BODS publishers (Open Ownership Register and others)", "https://standard.openownership.org/",
+                        "Beneficial ownership statements as their publishers publish them.",
+                        licence="As published by each BODS publisher", licence_url=None)
     __key__ = ("id",)
     __description__ = (
         "The BODS statement behind each entity, person and relationship row imported from BODS, "

@@ -23,6 +23,7 @@ from inspect_kit.matching import company_entity_id, normalise_company_number
 
 from .charges import Charge, charge_record
 from .profile import company_entity
+from .personal import rejected_psc
 from .psc import PscError, dumps, psc_records
 
 BASE_URL = "https://api.company-information.service.gov.uk"
@@ -171,7 +172,7 @@ class CompaniesHouseApiCollector(Collector):
         try:
             records = psc_records(number, item)
         except PscError as error:
-            yield Rejected(f"company {number}: {error}", raw=dumps(item), source=url)
+            yield rejected_psc(f"company {number}: {error}", dumps(item), item=item, source=url)
             return
         parent = uk_parent(item)
         if parent:

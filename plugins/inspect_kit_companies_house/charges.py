@@ -12,6 +12,7 @@ import json
 import re
 
 from inspect_kit import Record, col
+from inspect_kit.records import COMPANIES_HOUSE
 from inspect_kit.matching import company_entity_id, normalise_company_number
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ def title_numbers(text: str | None) -> list[str]:
 @dataclass(kw_only=True)
 class Charge(Record):
     __table__ = "charges"
+    __source__ = COMPANIES_HOUSE
     __key__ = ("company_number", "charge_id")
     __description__ = "Charges (mortgages) registered at Companies House, with the land titles they name."
 

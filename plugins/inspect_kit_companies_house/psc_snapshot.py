@@ -12,9 +12,10 @@ import sys
 
 import orjson
 
-from inspect_kit import Collector, Option, Rejected, Relationship, SourceError
+from inspect_kit import Collector, Option, Relationship, SourceError
 
 from .files import READ_ERRORS, chunk_of, covers_whole_publication, damaged, text_streams
+from .personal import rejected_psc
 from .psc import (
     EXEMPTIONS_KIND,
     PERSON_KINDS,
@@ -95,12 +96,12 @@ class PscSnapshotCollector(Collector):
                             f"{label} line {line:,}: the last line is cut short; the file is truncated"
                         ) from None
                     counts["unclassified"] += 1
-                    yield Rejected(f"not JSON: {error}", raw=text.rstrip("\n"), line=line, source=label)
+                    yield rejected_psc(f"not JSON: {error}", text.rstrip("\n"), line=line, source=label)
                     continue
                 data = item.get("data") if isinstance(item, dict) else None
                 if not isinstance(data, dict):
                     counts["unclassified"] += 1
-                    yield Rejected("no data object", raw=text.rstrip("\n"), line=line, source=label)
+                    yield rejected_psc("no data object", text.rstrip("\n"), item=item, line=line, source=label)
                     continue
                 kind = data.get("kind")
                 if kind == TOTALS_KIND and "company_number" not in item:
@@ -110,7 +111,7 @@ class PscSnapshotCollector(Collector):
                 try:
                     records = psc_records(item.get("company_number"), data, line=line)
                 except PscError as error:
-                    yield Rejected(str(error), raw=text.rstrip("\n"), line=line, source=label)
+                    yield rejected_psc(str(error), text.rstrip("\n"), item=item, line=line, source=label)
                     continue
                 yield from records
         except READ_ERRORS as error:

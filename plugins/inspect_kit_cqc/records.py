@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from inspect_kit import Record, col
+from inspect_kit.records import CQC
 
 
 @dataclass(kw_only=True)
@@ -16,6 +17,7 @@ class CqcRating(Record):
     """
 
     __table__ = "cqc_ratings"
+    __source__ = CQC
     __key__ = ("organisation_type", "organisation_id", "service_group", "domain")
     __description__ = "CQC's latest ratings of locations and providers, per service and key question."
 

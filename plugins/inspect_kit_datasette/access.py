@@ -1,5 +1,9 @@
 """Who may see what: the public reads everything except what is confidential.
 
+The private database (see ``databases``) is the regulators' alone: every
+action on it is refused to anyone else, as is listing the databases and
+running SQL on ``_memory`` when ``--crossdb`` attaches it there.
+
 Confidential tables (the inspection schedule, since inspections are
 unannounced, and any table a regulator lists) and private queries are visible
 only to a signed-in regulator (see ``sign_in``).
@@ -20,6 +24,7 @@ from urllib.parse import parse_qs
 
 from datasette.utils import baseconv
 
+from .databases import is_private, private_databases
 from .sign_in import actor_from_bearer, is_regulator
 
 
@@ -35,7 +40,7 @@ def plugin_config(datasette) -> dict:
 def confidential_tables(datasette) -> set[str]:
     config = plugin_config(datasette)
     if "confidential" not in config:
-        from inspect_kit.publish import confidential_tables as declared
+        from .publish import confidential_tables as declared
 
         return {t.lower() for t in declared()}
     return {t.lower() for t in config["confidential"]}
@@ -72,6 +77,12 @@ def permission(datasette, actor, action, resource):
     """True/False where inspect-kit decides, None to leave it to Datasette."""
     if is_regulator(actor):
         return None
+    database = resource if isinstance(resource, str) else (resource[0] if resource else None)
+    db = datasette.databases.get(database) if database else None
+    if db is not None and is_private(db):
+        return False  # every action on the private database: view, SQL, queries, download
+    if action == "execute-sql" and db is not None and db.is_memory and _private_attached(datasette):
+        return False  # --crossdb attaches every file to _memory, the private one too
     if action == "view-table" and resource and resource[1].lower() in confidential_tables(datasette):
         return False
     if action == "view-query" and resource and resource[1] in private_queries():
@@ -79,6 +90,10 @@ def permission(datasette, actor, action, resource):
     if action == "view-database-download":
         return False
     return None
+
+
+def _private_attached(datasette) -> bool:
+    return bool(getattr(datasette, "crossdb", False)) and bool(private_databases(datasette))
 
 
 def tables_read(db_path: str, sql: str, prepare=None) -> set[str]:
@@ -110,6 +125,10 @@ def guard_sql(datasette, app, prepare=None):
     """ASGI middleware: refuse public SQL that would read a confidential table."""
 
     async def guarded(scope, receive, send):
+        if (scope["type"] == "http" and scope.get("path", "").rstrip("/").split(".")[0] == "/-/databases"
+                and private_databases(datasette) and not is_regulator(scope_actor(datasette, scope))):
+            await _forbid(send, "Only signed-in regulators may list the databases.")
+            return
         if scope["type"] == "http" and scope.get("query_string"):
             query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
             suspect = [v for k, values in query.items() if k in SQL_PARAMS or k == "_through" for v in values]

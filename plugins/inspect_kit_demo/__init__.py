@@ -50,8 +50,6 @@ def register_commands(cli):
         landlord and operator share a parent, and many independent homes, in the
         real CQC, Companies House and Land Registry formats.
         """
-        from inspect_kit.cli import serve_registry
-
         db = Path(db_path)
         if db.exists() and not rebuild:
             click.echo(f"demo: reusing {db} (built earlier); --rebuild to build it again", err=True)
@@ -67,4 +65,8 @@ def register_commands(cli):
         click.echo(FIRST_CLICKS.format(url=f"http://{host}:{port}/", db=db.stem, provider=big["provider_id"],
                                        homes=big["homes"], name=big["name"]), err=True)
         if not no_serve:
-            serve_registry(str(db), host=host, port=port)
+            ctx = click.get_current_context()
+            serve = ctx.find_root().command.get_command(ctx, "serve")  # from the Datasette plugin
+            if serve is None:
+                raise click.ClickException("no 'serve' command: is the Datasette plugin installed?")
+            ctx.invoke(serve, db_path=str(db), host=host, port=port)

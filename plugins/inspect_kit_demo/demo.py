@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from inspect_kit.plugins import get_collectors
-from inspect_kit.registry import Registry
+from inspect_kit.registry import Registry, private_path_for
 
 from .cqc_server import serve_cqc_api
 
@@ -115,15 +115,18 @@ def build_registry(db_path: Path, data_dir: Path = DATA_DIR, *, show_progress: b
     from inspect_kit.cli import run_build
 
     db_path = Path(db_path)
+    private = private_path_for(db_path)
     partial = db_path.with_name(db_path.name + ".partial")
-    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
-        leftover.unlink(missing_ok=True)
+    private_partial = private.with_name(private.name + ".partial")
+    for leftover in (partial, private_partial):
+        for path in (leftover, Path(f"{leftover}-wal"), Path(f"{leftover}-shm")):
+            path.unlink(missing_ok=True)
     steps, notes = plan(data_dir)
     for note in notes:
         echo(f"demo: {note}")
     facts = scenario(data_dir)
     today = today or datetime.date.fromisoformat(facts["dates"]["as_of"])
-    registry = Registry.open(partial)
+    registry = Registry.open(partial, private_path=private_partial)
     reports = []
     try:
         for step in steps:
@@ -134,6 +137,7 @@ def build_registry(db_path: Path, data_dir: Path = DATA_DIR, *, show_progress: b
         results = run_build(registry, today=today)
     finally:
         registry.close()
+    private_partial.replace(private)
     partial.replace(db_path)
     return {"collected": reports, "built": results, "notes": notes}
 

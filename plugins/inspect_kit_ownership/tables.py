@@ -64,6 +64,7 @@ class MatchCandidate(Record):
 class MatchDecision(Record):
     __table__ = "match_decisions"
     __key__ = ("kind", "left_id", "right_id")
+    __private__ = True  # who decided what is not a public register's
     __description__ = (
         "A person's judgement that two records are the same thing, or different. "
         "Resolvers follow these on every build, over any automatic score."

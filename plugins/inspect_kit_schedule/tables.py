@@ -19,7 +19,7 @@ class ScheduleRun(Record):
     __key__ = ("scheduler",)
     __derived__ = True
     __producer__ = "scheduler"
-    __confidential__ = True
+    __private__ = True
     __description__ = (
         "Confidential: each scheduler's last plan, its private seed, team and what it could not fit."
     )

@@ -1,23 +1,28 @@
-"""The Datasette side of inspect-kit: links, graphs, renderers, sign-in and privacy.
+"""The Datasette side of inspect-kit: metadata, links, graphs, renderers, sign-in and privacy.
 
-``inspect_kit.publish`` registers this package with Datasette's plugin manager,
-so ``inspect-kit serve`` has it without a Datasette entry point. Every string
-from the registry is escaped before it reaches a page: a company called
-``<script>`` is shown as text.
+Registered through the ``datasette`` entry point, so plain ``datasette
+registry.db private.db`` applies the same rules as ``inspect-kit serve`` (which
+also registers it by ``ensure_registered``, for tests, where Datasette skips
+entry points). Every string from the registry is escaped before it reaches a
+page: a company called ``<script>`` is shown as text.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import sqlite3
 from urllib.parse import quote, unquote
 
 from datasette import hookimpl
+from datasette.plugins import pm
 from datasette.filters import FilterArguments
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import Forbidden, NotFound, Response
 from markupsafe import Markup, escape
 
 from .. import access, safety, sign_in
+from ..databases import is_private, private_databases, registry_databases
 from ..graph import entity_graph, home_graph
 from ..links import FLAG_SUBJECTS, FOLD_AFTER, GRAPH_LINKS, LABEL_COLUMNS, LINKS, LIST_COLUMNS, LIST_LINKS
 from ..renderers import can_render_atom, can_render_bods, render_atom, render_bods
@@ -50,11 +55,24 @@ QUERY_LINKS = {
 
 
 def registry_database(datasette) -> str:
-    """The database holding the registry: the first with a care_homes table."""
-    for name, db in datasette.databases.items():
-        if name != "_internal" and not db.is_memory:
-            return name
-    raise NotFound("No registry database is attached")
+    """The database holding the public registry: the first file that is not private."""
+    names = registry_databases(datasette)
+    if not names:
+        raise NotFound("No registry database is attached")
+    return names[0]
+
+
+def ensure_registered() -> None:
+    """Register this plugin and the map once, whether or not their entry points loaded them."""
+    for module_name, name in (("datasette_leaflet", "datasette-leaflet"),
+                              ("datasette_cluster_map", "datasette-cluster-map"),
+                              (__name__, "inspect_kit_datasette")):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        if not pm.is_registered(module) and pm.get_plugin(name) is None:
+            pm.register(module, name=name)
 
 
 def graph_url(datasette, kind: str, key: str) -> str:
@@ -331,18 +349,45 @@ def asgi_wrapper(datasette):
 
 
 @hookimpl
-def canned_queries(datasette, database, actor):
-    """Private queries, for regulators only (public ones are in the metadata)."""
-    from inspect_kit.plugins import get_queries
-    from inspect_kit.publish import query_metadata
+def get_metadata(datasette, key, database, table):
+    from ..publish import build_metadata
 
-    if not sign_in.is_regulator(actor) or database != registry_database(datasette):
+    return build_metadata(datasette)
+
+
+@hookimpl
+def canned_queries(datasette, database, actor):
+    """Private queries, on the private database (or the registry when none is served).
+
+    Not in the metadata, which anyone may read; given here whoever asks, because
+    Datasette asks as nobody to learn whether a query is private, and the access
+    rules refuse them (and the whole private database) to all but regulators.
+    """
+    from inspect_kit.plugins import get_queries
+
+    from ..publish import query_metadata
+
+    home = (private_databases(datasette) or registry_databases(datasette) or [None])[0]
+    if database != home:
         return None
     return {q.name: query_metadata(q) for q in get_queries().values() if q.private}
 
 
 @hookimpl
-def prepare_connection(conn):
+def prepare_connection(conn, database, datasette):
+    """inspect-kit's SQL functions, the side-channel authorizer, and on the private
+    database the registry attached read-only, so private queries can join public tables."""
+    from inspect_kit.plugins import get_plugin_manager
+
+    get_plugin_manager().hook.prepare_connection(conn=conn)
+    db = datasette.databases.get(database)
+    registries = registry_databases(datasette)
+    if db is not None and is_private(db) and registries:
+        path = datasette.databases[registries[0]].path
+        try:
+            conn.execute("ATTACH DATABASE ? AS registry", (f"file:{path}?mode=ro",))
+        except sqlite3.Error:
+            pass  # a connection opened without URI support: private tables alone
     conn.set_authorizer(safety.authorizer)
 
 
