@@ -193,6 +193,12 @@ class Exporter(Component):
     def export(self, registry: Registry, out, options: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def export_entities(self, conn, out, entity_ids: set[str], options: dict[str, Any]) -> None:
+        """Write only these entities and what relates them, reading ``conn``: a plain
+        read-only connection on the registry file (the site's ``.FORMAT`` renderer for a
+        page of rows uses it). Optional: an exporter that cannot select leaves it."""
+        raise NotImplementedError
+
 
 @dataclass
 class Query:

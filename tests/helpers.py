@@ -1,9 +1,13 @@
-"""Small collectors for tests: they yield what they are given."""
+"""Small collectors for tests: they yield what they are given; and a web server to test against."""
 
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.request
+from contextlib import contextmanager
 
 from inspect_kit import Collector
 
@@ -69,3 +73,37 @@ def collect_until_killed(db, collect_body: str, *, reads_registry=True, before="
     ])
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=120)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(command, env, log_path, *, wait=60):
+    """Run ``command`` (its ``{port}`` replaced by a free loopback port) until the block ends;
+    yield its URL once it answers. Output goes to ``log_path`` (a pipe would fill and stall it)."""
+    import pytest
+
+    port = free_port()
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen([str(a).replace("{port}", str(port)) for a in command],
+                                  env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    urllib.request.urlopen(url + "/-/versions.json", timeout=1)
+                    break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        server.kill()
+                        pytest.fail(f"{command[0]} did not start:\n" + open(log_path, errors="replace").read())
+                    time.sleep(0.2)
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=10)

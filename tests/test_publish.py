@@ -538,3 +538,23 @@ async def test_the_schedule_and_its_seeds_are_refused_to_the_public(ds):
         assert (await get(ds, f"/{PRIVATE}/{table}")).status_code == 403
         assert (await get(ds, f"/{PRIVATE}.json?sql=select+*+from+{table}")).status_code == 403
         assert (await get(ds, f"/{PRIVATE}/{table}", headers=REGULATOR)).status_code == 200
+
+
+@run_async
+async def test_bods_renderer_finds_the_exporter_through_the_hook(ds, monkeypatch):
+    """The .bods pages use whatever exporter is registered as 'bods'; with none, there is no .bods."""
+    from inspect_kit_datasette import renderers
+
+    written = []
+
+    class Recording:
+        def export_entities(self, conn, out, entity_ids, options):
+            written.append(set(entity_ids))
+            out.write(b'{"statementId": "from-the-registered-exporter"}\n')
+
+    monkeypatch.setattr(ik_plugins, "get_exporters", lambda: {"bods": Recording()})
+    response = await get(ds, f"/{DB}/entities.bods?id={LANDLORD}")
+    assert response.json() == [{"statementId": "from-the-registered-exporter"}] and written == [{LANDLORD}]
+    monkeypatch.setattr(ik_plugins, "get_exporters", lambda: {})
+    assert renderers.bods_exporter() is None
+    assert (await get(ds, f"/{DB}/entities.bods")).status_code == 404

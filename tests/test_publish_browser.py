@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from urllib.parse import quote
 from pathlib import Path
 
 import pytest
 
+from helpers import serving
 from publish_registry import HOME, LANDLORD, LANDLORD_NAME, build_registry
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -34,37 +31,14 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    path = build_registry(tmp_path_factory.mktemp("site") / "registry.db")
-    port = _free_port()
-    command = Path(sys.executable).parent / "inspect-kit"
+    folder = tmp_path_factory.mktemp("site")
+    path = build_registry(folder / "registry.db")
+    command = [Path(sys.executable).parent / "inspect-kit", "serve", path, "--port", "{port}"]
     env = {**os.environ, "INSPECT_KIT_REGULATOR_TOKEN": TOKEN, "INSPECT_KIT_SECRET": "browser-test"}
-    server = subprocess.Popen(
-        [str(command), "serve", path, "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                output = server.stdout.read().decode(errors="replace")
-                pytest.fail(f"inspect-kit serve did not start:\n{output}")
-            time.sleep(0.2)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+    with serving(command, env, folder / "serve.log", wait=30) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,7 @@ query's SQL.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,6 +24,7 @@ from datasette.utils import tilde_encode
 import inspect_kit
 from inspect_kit import plugins as ik_plugins
 from inspect_kit_datasette.site import ensure_registered
+from helpers import serving
 from publish_registry import DECIDER, HOME, SECRET, SEED, build_registry
 from test_publish import TOKEN, run_async
 
@@ -67,12 +65,12 @@ def hostile_paths(registry: Path, private: Path) -> list[str]:
         "/-/threads.json", "/-/versions.json", "/-/config.json",
         f"/-/ownership/home/{HOME}", f"/-/ownership/home/{HOME}.json",
         "/registry/care_homes.bods", "/registry/care_homes.json?_facet=rating",
-        f"/registry/care_homes.json?_where=location_id+in+(select+location_id+from+inspection_schedule)",
+        "/registry/care_homes.json?_where=location_id+in+(select+location_id+from+inspection_schedule)",
     ]
     for sql in (
         "select * from inspection_schedule", "select * from match_decisions", "select seed from schedule_runs",
         attach, f"{attach}; select * from p.inspection_schedule",
-        f"select * from pragma_table_info('inspection_schedule')", "select sql from sqlite_stmt",
+        "select * from pragma_table_info('inspection_schedule')", "select sql from sqlite_stmt",
         "select * from dbstat", "select * from sqlite_master",
     ):
         for database in ("private", "registry", "_memory"):
@@ -120,12 +118,6 @@ async def test_through_datasettes_client(files, private_query, monkeypatch):
     assert joined.status_code == 200 and "Meadow View" in joined.text  # the registry is attached read-only
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _fetch(url):
     try:
         with urllib.request.urlopen(url, timeout=30) as response:
@@ -136,27 +128,11 @@ def _fetch(url):
 
 def test_a_plain_datasette_process(files, tmp_path):
     registry, private = files
-    log = open(tmp_path / "datasette.log", "wb")  # a pipe would fill with the access log and stall it
-    datasette = Path(sys.executable).parent / "datasette"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATASETTE_LOAD_PLUGINS",)}
+    command = [Path(sys.executable).parent / "datasette", registry, private, "--port", "{port}",
+               "--setting", "allow_download", "1"]
+    env = {k: v for k, v in os.environ.items() if k != "DATASETTE_LOAD_PLUGINS"}
     env["INSPECT_KIT_REGULATOR_TOKEN"] = TOKEN
-    server = subprocess.Popen(
-        [str(datasette), str(registry), str(private), "--port", str(port), "--setting", "allow_download", "1"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    server.kill()
-                    pytest.fail("datasette did not start:\n" + (tmp_path / "datasette.log").read_text(errors="replace"))
-                time.sleep(0.2)
+    with serving(command, env, tmp_path / "datasette.log") as url:
         plugins = _fetch(url + "/-/plugins.json")[1].decode()
         assert '"name": "inspect-kit"' in plugins  # loaded through the datasette entry point
         for path in hostile_paths(registry, private):
@@ -168,7 +144,3 @@ def test_a_plain_datasette_process(files, tmp_path):
                                          headers={"Authorization": f"Bearer {TOKEN}"})
         with urllib.request.urlopen(request, timeout=30) as response:
             assert SECRET in response.read().decode()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()

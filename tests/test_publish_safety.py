@@ -20,21 +20,9 @@ import inspect_kit
 from inspect_kit import plugins as ik_plugins
 from inspect_kit_datasette.publish import make_datasette
 from inspect_kit_datasette import sign_in
-from publish_registry import build_registry
-from test_publish import DB, PRIVATE, REGULATOR, TOKEN, get, run_async
+from test_publish import DB, PRIVATE, REGULATOR, TOKEN, ds, get, registry_path, run_async  # noqa: F401 (fixtures)
 
 SCHEDULE = f"/{PRIVATE}/inspection_schedule.json?_shape=array"
-
-
-@pytest.fixture
-def registry_path(tmp_path):
-    return build_registry(tmp_path / f"{DB}.db")
-
-
-@pytest.fixture
-def ds(registry_path, monkeypatch):
-    monkeypatch.setenv("INSPECT_KIT_REGULATOR_TOKEN", TOKEN)
-    return make_datasette(registry_path, secret="test-secret")
 
 
 async def sign_in_with(client, token):

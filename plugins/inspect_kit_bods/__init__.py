@@ -40,7 +40,14 @@ class BodsExporter(Exporter):
     )
 
     def export(self, registry, out, options):
-        export = BodsExport(registry, publisher=options.get("publisher") or "inspect-kit")
+        self._write(BodsExport(registry.conn, publisher=options.get("publisher") or "inspect-kit"), out, options)
+
+    def export_entities(self, conn, out, entity_ids, options):
+        self._write(BodsExport(conn, publisher=options.get("publisher") or "inspect-kit", only=set(entity_ids)),
+                    out, options)
+
+    @staticmethod
+    def _write(export, out, options):
         writer = StatementWriter(out, lines=bool(options.get("lines")))
         for statement in export.statements():
             writer.write(statement)

@@ -53,12 +53,13 @@ def _loads(text):
 
 
 class BodsExport:
-    """Build the statements for one registry."""
+    """Build the statements for one registry, reading it through a connection."""
 
-    def __init__(self, registry, *, publisher: str = "inspect-kit", publication_date: str | None = None,
+    def __init__(self, conn, *, publisher: str = "inspect-kit", publication_date: str | None = None,
                  validate: bool = True, only: set[str] | None = None):
-        """``only``: publish just these entities and the relationships among them (a page of rows)."""
-        self.conn = registry.conn
+        """``conn``: the registry's connection, or any read-only one on the file (Datasette's).
+        ``only``: publish just these entities and the relationships among them (a page of rows)."""
+        self.conn = conn
         self.only = only
         self.has_bods_table = bool(
             self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bods_statements'").fetchone()

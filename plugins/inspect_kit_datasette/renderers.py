@@ -15,6 +15,7 @@ so a journalist can subscribe to "new offshore landlords in my county".
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import xml.etree.ElementTree as ET
 
@@ -27,15 +28,19 @@ ENTITY_COLUMNS = {column for (table, column), (target, _) in LINKS.items() if ta
 ENTITY_COLUMNS |= {"entity_id", "subject_id", "interested_party_id", "owner_id", "end_id"}
 
 
+def bods_exporter():
+    """The ``bods`` exporter some plugin registered (``register_exporters``), if any."""
+    from inspect_kit.plugins import get_exporters
+
+    return get_exporters().get("bods")
+
+
 async def bods_statements(datasette, database, table, columns, rows, hidden=frozenset()) -> list[dict]:
-    """Statements for the entities in ``rows``, built by the BODS exporter (so they validate
-    against the schema exactly as ``inspect-kit export bods`` does); ``hidden`` tables
+    """Statements for the entities in ``rows``, built by the registered BODS exporter (so they
+    validate against the schema exactly as ``inspect-kit export bods`` does); ``hidden`` tables
     (confidential) are not read."""
-    from types import SimpleNamespace
-
-    from inspect_kit_bods.exporter import BodsExport
-
-    if {"entities", "relationships"} & set(hidden):
+    exporter = bods_exporter()
+    if exporter is None or {"entities", "relationships"} & set(hidden):
         return []
     entity_ids: set[str] = set()
     for row in rows:
@@ -49,7 +54,9 @@ async def bods_statements(datasette, database, table, columns, rows, hidden=froz
         return []
 
     def build(conn):
-        return list(BodsExport(SimpleNamespace(conn=conn), only=entity_ids).statements())
+        out = io.BytesIO()
+        exporter.export_entities(conn, out, entity_ids, {"lines": True})
+        return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
 
     return await datasette.get_database(database).execute_fn(build)
 
@@ -57,6 +64,8 @@ async def bods_statements(datasette, database, table, columns, rows, hidden=froz
 async def render_bods(datasette, columns, rows, database, table, request):
     from .access import confidential_tables, is_regulator
 
+    if bods_exporter() is None:
+        return Response.text("No BODS exporter is installed (register_exporters).", status=404)
     hidden = frozenset() if is_regulator(request.actor) else confidential_tables(datasette)
     statements = await bods_statements(datasette, database, table, columns, rows, hidden)
     return Response(
@@ -67,6 +76,8 @@ async def render_bods(datasette, columns, rows, database, table, request):
 
 
 def can_render_bods(columns, table):
+    if bods_exporter() is None:
+        return False
     return table in ("entities", "relationships") or bool(ENTITY_COLUMNS & set(columns or ()))
 
 
