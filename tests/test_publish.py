@@ -104,6 +104,23 @@ async def test_metadata_describes_every_contract_table(ds):
 
 
 @run_async
+@pytest.mark.parametrize("path,attribution", [
+    ("/", "Care Quality Commission, Companies House and HM Land Registry"),
+    (f"/{DB}", "Care Quality Commission, Companies House and HM Land Registry"),
+    (f"/{DB}/care_homes", "Contains CQC data © Care Quality Commission"),
+    (f"/{DB}/care_homes/{HOME}", "Contains CQC data © Care Quality Commission"),
+    (f"/{DB}/titles", "Contains HM Land Registry data © Crown copyright"),
+    (f"/{DB}/entities", "Contains Companies House data © Crown copyright"),
+    (f"/{DB}/risk_flags", "Derived by inspect-kit from the public registers"),
+    (f"/{DB}/rejected_records", "Care Quality Commission, Companies House and HM Land Registry"),
+])
+async def test_every_page_carries_its_licence_and_attribution(ds, path, attribution):
+    html = (await get(ds, path)).text
+    footer = html[html.index("<footer"):]
+    assert "Open Government Licence v3.0" in footer and attribution in footer, path
+
+
+@run_async
 async def test_table_page_shows_facets_licence_and_source(ds):
     response = await get(ds, f"/{DB}/care_homes.json?_facet=rating")
     facets = response.json()["facet_results"]

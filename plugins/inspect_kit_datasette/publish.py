@@ -116,15 +116,17 @@ def build_metadata(datasette) -> dict:
                 "description": f"Earlier versions of rows in {record_class.__table__}, with valid_from and valid_to.",
                 **_source_metadata(record_class),
             }
-    public_tables["collection_runs"] = {"description": "Every collection run: when, from what, and how many rows."}
+    public_tables["collection_runs"] = {"description": "Every collection run: when, from what, and how many rows.",
+                                        "attribution": ATTRIBUTION}
     public_tables["rejected_records"] = {
-        "description": "Source rows that could not be read: file, line and reason (their text is kept "
-                       "in the private database, as it may hold personal data)."}
+        "description": "Source rows that could not be read: file, line, reason, and their text without "
+                       "personal data (the whole text is in the private database).",
+        "attribution": ATTRIBUTION}
     private_tables["rejected_raw"] = {"description": "The text of each rejected row, by rejected_records.id."}
     queries = {q.name: query_metadata(q) for q in get_queries().values() if not q.private}
     registries = registry_databases(datasette)
     databases = {
-        name: {"tables": public_tables, "queries": queries, "source": ATTRIBUTION} for name in registries
+        name: {"tables": public_tables, "queries": queries, "attribution": ATTRIBUTION} for name in registries
     }
     for name in private_databases(datasette):
         databases[name] = {
@@ -143,6 +145,7 @@ def build_metadata(datasette) -> dict:
         "license_url": OGL_URL,
         "source": "CQC, Companies House, HM Land Registry",
         "source_url": "https://www.cqc.org.uk/about-us/transparency/using-cqc-data",
+        "attribution": ATTRIBUTION,
         "databases": databases,
         "plugins": {
             "inspect-kit": {"confidential": confidential_tables()},
