@@ -279,6 +279,8 @@ def test_report_money_prints_the_group_table(graph, product):
     assert "1,000,000" in operator_2024 and "300,000" in operator_2024 and "-50,000" in operator_2024
     assert "Prod224_0002_00000001_20241231" in operator_2024
     assert "not published" in next(line for line in lines if line.startswith("landlord"))
+    assert any(line.startswith("operator") and " 2023* " in line for line in lines)
+    assert lines[-1].startswith("* a later filing restated figures of this year")
     result = CliRunner().invoke(cli, ["report", "money", "--db", db, "--provider", "NOPE"])
     assert result.exit_code != 0 and "no provider 'NOPE'" in result.output
 

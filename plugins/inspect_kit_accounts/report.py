@@ -71,6 +71,8 @@ def _cell(row: dict, column: str):
         return "not published" if column in MONEY and row["not_published"] else "-"
     if column in MONEY:
         return f"{value:,.0f}"
+    if column == "financial_year" and row["restated"]:
+        return f"{value}*"
     return value
 
 
@@ -109,3 +111,6 @@ def add_commands(cli: click.Group) -> None:
                    f"its holding companies, by financial year (£).")
         click.echo(tabulate([[_cell(r, c) for c, _ in COLUMNS] for r in rows],
                             headers=[h for _, h in COLUMNS], tablefmt="simple", disable_numparse=True))
+        if any(r["restated"] for r in rows):
+            click.echo("* a later filing restated figures of this year; the restated figures are shown "
+                       "(company_accounts.restatements has the earlier ones)")
