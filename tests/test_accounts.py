@@ -256,6 +256,8 @@ def test_flags_with_evidence_and_words(graph, product):
     overdue = by_flag(found, "accounts_overdue")
     assert set(overdue) == {f"GB-COH-{HOLD}"}  # the company off the graph is not flagged
     assert overdue[f"GB-COH-{HOLD}"]["evidence"]["days_overdue"] == 92
+    assert overdue[f"GB-COH-{HOLD}"]["evidence"]["register_as_of"] == "2024-01-01"
+    assert overdue[f"GB-COH-{HOLD}"]["explanation"].endswith("are 92 days overdue (the register as of 2024-01-01).")
 
 
 def test_flag_thresholds_are_settings(graph, product):

@@ -107,7 +107,7 @@ class AccountsScorer(Scorer):
         on_graph = graph_companies(db.conn)
         today = context.today.isoformat()
         rows = db.query(
-            "select id, name, company_number, status, accounts_next_due from entities "
+            "select id, name, company_number, status, accounts_next_due, valid_from from entities "
             "where valid_to is null and accounts_next_due < ? and coalesce(status, 'active') = 'active' "
             "and id in (select value from json_each(?))",
             [today, json.dumps([f"GB-COH-{n}" for n in on_graph])],
@@ -117,7 +117,9 @@ class AccountsScorer(Scorer):
             yield self._flag(row["id"], "accounts_overdue", "high" if days > 90 else "medium",
                              min(1.0, 0.5 + days / 365),
                              f"{row['name'] or row['company_number']}'s accounts were due by "
-                             f"{row['accounts_next_due']} and are {days} days overdue.",
+                             f"{row['accounts_next_due']} and are {days} days overdue "
+                             f"(the register as of {row['valid_from']}).",
                              {"rule": "BasicCompanyData Accounts.NextDueDate before today", "today": today,
+                              "register_as_of": row["valid_from"],
                               "accounts_next_due": row["accounts_next_due"], "days_overdue": days,
                               "roles": on_graph[row["company_number"]] if row["company_number"] in on_graph else None})
